@@ -1,0 +1,118 @@
+//! The one result of a scan that every output format is written from.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Finding, FindingKind, RuleDoc, Severity};
+
+/// Version of the JSON report layout (docs/json-format.md). Bumped on any incompatible change;
+/// fields may be added without a bump.
+pub const SCHEMA_VERSION: &str = "1.0";
+
+/// What was scanned, one entry per file or image.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TargetSummary {
+    /// Target name as findings refer to it (`fixtures/demo/Dockerfile`).
+    pub name: String,
+    /// `dockerfile`, `kubernetes`, `image`, ...
+    pub kind: String,
+}
+
+/// An input that could not be scanned; the scan goes on with the others and exits 2.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ScanError {
+    /// The file or reference.
+    pub target: String,
+    /// One line naming file:line when known.
+    pub message: String,
+}
+
+/// Everything a scan produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// Layout version of this report ([`SCHEMA_VERSION`]).
+    pub schema_version: String,
+    /// Tool name and version.
+    pub tool: Tool,
+    /// Scan time, present only when `SOURCE_DATE_EPOCH` set it, so that reports are
+    /// byte-identical for the same input by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// What the user asked to scan.
+    pub artifact: String,
+    /// Every scanned target, sorted.
+    pub targets: Vec<TargetSummary>,
+    /// Findings that count, sorted by [`Finding::sort_key`].
+    pub findings: Vec<Finding>,
+    /// Findings silenced by an ignore entry or inline comment, sorted likewise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<Finding>,
+    /// Findings dropped from this report by `--severity` (still counted by the gate).
+    #[serde(default)]
+    pub filtered_out: usize,
+    /// Documentation of every rule that appears in `findings` or `suppressed`.
+    pub rules: BTreeMap<String, RuleDoc>,
+    /// Inputs that could not be scanned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ScanError>,
+}
+
+/// The producer of a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    /// Always `assay`.
+    pub name: String,
+    /// The assay version.
+    pub version: String,
+}
+
+impl Report {
+    /// An empty report for `artifact`, produced by assay `version`.
+    pub fn new(artifact: impl Into<String>, version: impl Into<String>) -> Self {
+        Report {
+            schema_version: SCHEMA_VERSION.to_string(),
+            tool: Tool {
+                name: "assay".to_string(),
+                version: version.into(),
+            },
+            created_at: None,
+            artifact: artifact.into(),
+            targets: Vec::new(),
+            findings: Vec::new(),
+            suppressed: Vec::new(),
+            filtered_out: 0,
+            rules: BTreeMap::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Sorts and deduplicates every list so that output does not depend on scan order.
+    pub fn normalize(&mut self) {
+        self.targets.sort();
+        self.targets.dedup();
+        for list in [&mut self.findings, &mut self.suppressed] {
+            list.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            list.dedup_by(|a, b| a.id == b.id && a.location == b.location);
+        }
+        self.errors.sort();
+        self.errors.dedup();
+    }
+
+    /// Number of findings per severity, most severe first, every severity present.
+    pub fn counts_by_severity(&self) -> Vec<(Severity, usize)> {
+        Severity::ALL_DESCENDING
+            .iter()
+            .map(|s| (*s, self.findings.iter().filter(|f| f.severity == *s).count()))
+            .collect()
+    }
+
+    /// Number of findings per kind, only the kinds that occur.
+    pub fn counts_by_kind(&self) -> Vec<(FindingKind, usize)> {
+        FindingKind::ALL
+            .iter()
+            .map(|k| (*k, self.findings.iter().filter(|f| f.kind == *k).count()))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+}
