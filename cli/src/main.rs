@@ -1,1 +1,41 @@
-fn main() {}
+//! The `assay` binary: parses arguments, runs one command, maps its result to an exit code.
+//! The only crate that prints.
+
+mod args;
+mod clock;
+mod config;
+mod exit;
+mod gate;
+mod ignorefile;
+mod output;
+mod rules_cmd;
+mod scan;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+/// Colour only on a terminal and never when `NO_COLOR` is set to anything non-empty
+/// (<https://no-color.org>).
+fn color_wanted() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// A warning on stderr, one line.
+#[allow(clippy::print_stderr)]
+fn warn(message: &str) {
+    eprintln!("assay: warning: {}", message.replace('\n', " "));
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Scan(a) => scan::run(a),
+        Command::Rules(a) => rules_cmd::run(a),
+        Command::Policy(_) => Err(exit::Failure::input("policy commands arrive with the Rego engine").into()),
+    };
+    exit::finish(result)
+}

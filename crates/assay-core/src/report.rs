@@ -17,6 +17,10 @@ pub struct TargetSummary {
     pub name: String,
     /// `dockerfile`, `kubernetes`, `image`, ...
     pub kind: String,
+    /// Ids of the rules that ran on this target, so that formats listing passed checks
+    /// (JUnit) can name them. Not part of the JSON layout.
+    #[serde(skip)]
+    pub rules_checked: Vec<String>,
 }
 
 /// An input that could not be scanned; the scan goes on with the others and exits 2.

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 pub mod dockerfile;
 pub mod k8s;
+pub mod rego;
 
 /// Every built-in IaC rule, Dockerfile rules first.
 pub fn rules() -> impl Iterator<Item = &'static Rule> {

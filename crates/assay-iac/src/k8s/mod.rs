@@ -1,23 +1,98 @@
-//! Kubernetes manifest loading and rules (being written).
+//! Kubernetes manifests: [`load`] turns YAML or JSON text (many documents, `List` kinds) into
+//! position-carrying trees, [`object`] gives rules a typed view of workloads and their pod spec,
+//! [`rules`] holds the checks and [`suppress`] the in-manifest ignores.
+//!
+//! Rules see the whole set of objects scanned in one call, because some checks (is this
+//! namespace covered by a NetworkPolicy? does the ServiceAccount disable token mounting?) are
+//! about how objects relate, not about one object.
 
 use assay_core::{Finding, Rule};
 
 use crate::{IacOptions, ParseError};
 
-/// The built-in Kubernetes rules.
-pub static RULES: &[Rule] = &[];
+mod load;
+mod object;
+mod rules;
+mod suppress;
+
+use load::Node;
+use object::Object;
+
+/// The built-in Kubernetes rules, in id order.
+pub static RULES: &[Rule] = rules::RULES;
 
 /// What scanning one YAML/JSON file gave.
 #[derive(Debug, Default)]
 pub struct ManifestScan {
     /// Whether the file held at least one Kubernetes object (others are skipped quietly).
     pub is_kubernetes: bool,
-    /// Findings of the Kubernetes rules.
+    /// Findings of the Kubernetes rules, suppressed ones included (marked).
     pub findings: Vec<Finding>,
 }
 
+/// One Kubernetes object of a file, as policies (Rego) receive it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// The object, as JSON.
+    pub object: serde_json::Value,
+    /// 1-based line where the object starts.
+    pub line: u32,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.namespace`, when written.
+    pub namespace: Option<String>,
+    /// `metadata.name` (or `generateName`), empty when absent.
+    pub name: String,
+}
+
+/// Loads every Kubernetes object of `text` (named `path` in errors): each YAML document, JSON,
+/// and the items of `List` kinds. Documents that are not Kubernetes objects are left out.
+pub fn documents(path: &str, text: &str) -> Result<Vec<Document>, ParseError> {
+    let roots = load::parse(path, text)?;
+    Ok(objects(&roots)
+        .into_iter()
+        .map(|o| Document {
+            object: o.root.to_json(),
+            line: o.root.line,
+            kind: o.kind.to_string(),
+            namespace: o.namespace.map(str::to_string),
+            name: o.name.to_string(),
+        })
+        .collect())
+}
+
 /// Loads every document of `text` (named `path` in findings) and runs the Kubernetes rules.
+///
+/// Settings in `options` that are rule inputs (allowed registries) are used here; enabling,
+/// disabling and profiles are left to [`IacOptions::apply`].
 pub fn scan(path: &str, text: &str, options: &IacOptions) -> Result<ManifestScan, ParseError> {
-    let _ = (path, text, options);
-    Ok(ManifestScan::default())
+    let roots = load::parse(path, text)?;
+    let objects = objects(&roots);
+    if objects.is_empty() {
+        return Ok(ManifestScan::default());
+    }
+    let inline = suppress::inline_comments(text);
+    let findings = rules::run(&objects, path, options, &inline);
+    Ok(ManifestScan {
+        is_kubernetes: true,
+        findings,
+    })
+}
+
+/// The Kubernetes objects among `roots`, `List` kinds expanded into their items.
+fn objects(roots: &[Node]) -> Vec<Object<'_>> {
+    let mut out = Vec::new();
+    for root in roots {
+        let Some(object) = Object::from_node(root) else {
+            continue;
+        };
+        if object.kind.ends_with("List") {
+            if let Some(items) = root.get("items") {
+                out.extend(items.items().iter().filter_map(Object::from_node));
+                continue;
+            }
+        }
+        out.push(object);
+    }
+    out
 }

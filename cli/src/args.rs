@@ -1,0 +1,171 @@
+//! Command-line arguments (clap derive). Every subcommand's help ends with examples.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit;
+
+/// Container supply-chain security for CI/CD: scan Dockerfiles and Kubernetes manifests,
+/// gate builds on findings, write reports for GitHub, GitLab and Jenkins.
+#[derive(Debug, Parser)]
+#[command(name = "assay", version, about, after_help = exit::HELP)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// assay's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan a Dockerfile, manifests or a directory and report findings.
+    #[command(after_help = SCAN_EXAMPLES)]
+    Scan(ScanArgs),
+    /// List the built-in rules.
+    #[command(after_help = RULES_EXAMPLES)]
+    Rules(RulesArgs),
+    /// Work with Rego policies.
+    #[command(subcommand, after_help = POLICY_EXAMPLES)]
+    Policy(PolicyCommand),
+}
+
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  assay scan .                                   # every Dockerfile and manifest below .
+  assay scan Dockerfile --format sarif -o assay.sarif
+  helm template charts/web | assay scan -        # manifests from stdin
+  assay scan deploy/ --severity HIGH,CRITICAL --fail-on misconfig=HIGH --exit-code 7
+  assay scan . --format template --template report.j2
+
+Exit codes: 0 nothing at or above --fail-on; 1 (or --exit-code) findings; 2 input error;
+3 network error; 4 policy denied.";
+
+const RULES_EXAMPLES: &str = "\
+Examples:
+  assay rules                          # table of every built-in rule
+  assay rules --target kubernetes --format json
+  assay rules --format markdown --target dockerfile > docs/rules/dockerfile.md";
+
+const POLICY_EXAMPLES: &str = "\
+Examples:
+  assay policy test policies/          # run every test_* rule, like conftest verify";
+
+/// `assay scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// What to scan: a directory, a Dockerfile, a YAML/JSON manifest, or - for stdin.
+    pub target: String,
+
+    /// Scanners to run, comma-separated (misconfig).
+    #[arg(long, env = "ASSAY_SCANNERS", value_name = "LIST")]
+    pub scanners: Option<String>,
+
+    /// Output format: table, json, sarif, junit, gitlab, gitlab-sast,
+    /// gitlab-container-scanning, gitlab-dependency-scanning, markdown, template.
+    #[arg(short, long, env = "ASSAY_FORMAT", value_name = "FORMAT")]
+    pub format: Option<String>,
+
+    /// minijinja template for --format template.
+    #[arg(long, env = "ASSAY_TEMPLATE", value_name = "FILE")]
+    pub template: Option<PathBuf>,
+
+    /// Write the report to FILE (atomically) instead of stdout.
+    #[arg(short, long, env = "ASSAY_OUTPUT", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Severities to report, comma-separated (the gate still sees every finding).
+    #[arg(short, long, env = "ASSAY_SEVERITY", value_name = "LIST")]
+    pub severity: Option<String>,
+
+    /// What fails the build: a severity (HIGH), per scanner (vuln=HIGH,misconfig=MEDIUM),
+    /// or none. Default: any finding.
+    #[arg(long, env = "ASSAY_FAIL_ON", value_name = "SPEC")]
+    pub fail_on: Option<String>,
+
+    /// Exit code when findings fail the build.
+    #[arg(long, env = "ASSAY_EXIT_CODE", value_name = "N")]
+    pub exit_code: Option<u8>,
+
+    /// Leave out vulnerabilities that have no fixed version.
+    #[arg(long, env = "ASSAY_IGNORE_UNFIXED", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub ignore_unfixed: Option<bool>,
+
+    /// Ignore file (default .assayignore in the current directory).
+    #[arg(long, env = "ASSAY_IGNOREFILE", value_name = "FILE")]
+    pub ignorefile: Option<PathBuf>,
+
+    /// Configuration file (default ./assay.yaml when present).
+    #[arg(short, long, env = "ASSAY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Directory of Rego policies (default ./policies when present); repeatable.
+    #[arg(long, env = "ASSAY_POLICY", value_name = "DIR", value_delimiter = ',')]
+    pub policy: Vec<PathBuf>,
+
+    /// Rego package to evaluate (default main); repeatable.
+    #[arg(long, env = "ASSAY_NAMESPACE", value_name = "NAME", value_delimiter = ',')]
+    pub namespace: Vec<String>,
+
+    /// Keep only the Kubernetes rules of a Pod Security Standards level.
+    #[arg(long, env = "ASSAY_PROFILE", value_enum)]
+    pub profile: Option<ProfileArg>,
+}
+
+/// `--profile` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ProfileArg {
+    /// Pod Security Standards baseline.
+    PssBaseline,
+    /// Pod Security Standards restricted (includes baseline).
+    PssRestricted,
+}
+
+/// `assay rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub format: RulesFormat,
+    /// Only rules for this kind of input.
+    #[arg(long, value_enum)]
+    pub target: Option<RuleTargetArg>,
+}
+
+/// `assay rules --format` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RulesFormat {
+    /// One line per rule.
+    Table,
+    /// JSON array with every field.
+    Json,
+    /// The documentation page (docs/rules/*.md is generated this way).
+    Markdown,
+}
+
+/// `assay rules --target` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RuleTargetArg {
+    /// Dockerfile rules.
+    Dockerfile,
+    /// Kubernetes rules.
+    Kubernetes,
+}
+
+/// `assay policy` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run the test_* rules of Rego policies (like conftest verify).
+    Test(PolicyTestArgs),
+}
+
+/// `assay policy test`.
+#[derive(Debug, Args)]
+pub struct PolicyTestArgs {
+    /// Policy directories.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Rego packages to test (default: all that have tests).
+    #[arg(long, value_delimiter = ',')]
+    pub namespace: Vec<String>,
+}

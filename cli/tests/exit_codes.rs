@@ -1,0 +1,107 @@
+//! Exit codes and one-line errors, as documented in `assay --help`.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::fs;
+
+use common::{assay, assay_in, run};
+
+#[test]
+fn findings_fail_with_the_requested_exit_code() {
+    let (code, _, _) = run(assay().args(["scan", "fixtures/demo", "--fail-on", "LOW", "--exit-code", "7"]));
+    assert_eq!(code, 7);
+}
+
+#[test]
+fn fail_on_none_passes_with_findings() {
+    let (code, stdout, _) = run(assay().args(["scan", "fixtures/demo", "--fail-on", "none"]));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("finding(s)"));
+}
+
+#[test]
+fn severity_filter_does_not_change_the_gate() {
+    // Only CRITICAL findings are shown, but HIGH findings still fail a HIGH gate.
+    let (code, stdout, _) = run(assay().args([
+        "scan", "fixtures/demo", "--format", "json", "--severity", "CRITICAL", "--fail-on", "HIGH",
+    ]));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(report["findings"].as_array().unwrap().iter().all(|f| f["severity"] == "CRITICAL"));
+    assert!(report["filtered_out"].as_u64().unwrap() > 0);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn per_scanner_threshold_ignores_other_scanners() {
+    let (code, _, _) = run(assay().args(["scan", "fixtures/demo", "--fail-on", "vuln=LOW"]));
+    assert_eq!(code, 0, "misconfigurations do not trip a vulnerability-only gate");
+}
+
+#[test]
+fn missing_target_is_exit_2_with_one_line() {
+    let (code, stdout, stderr) = run(assay().args(["scan", "does-not-exist"]));
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("does-not-exist"), "{stderr}");
+}
+
+#[test]
+fn malformed_dockerfile_is_exit_2_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("Dockerfile"), "FROM debian:12\nRUN true\nFROBNICATE now\n").unwrap();
+    let (code, stdout, stderr) = run(assay_in(dir.path()).args(["scan", "Dockerfile"]));
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("Dockerfile:3:"), "{stderr}");
+}
+
+#[test]
+fn malformed_yaml_in_a_directory_is_reported_while_others_are_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("broken.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: [unclosed\n").unwrap();
+    fs::write(dir.path().join("Dockerfile"), "FROM debian:latest\n").unwrap();
+    let (code, stdout, stderr) = run(assay_in(dir.path()).args(["scan", ".", "--format", "json"]));
+    assert_eq!(code, 2);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(!report["findings"].as_array().unwrap().is_empty(), "the Dockerfile was still scanned");
+    assert!(stderr.contains("broken.yaml:"), "{stderr}");
+}
+
+#[test]
+fn unknown_flag_values_are_usage_errors() {
+    for args in [
+        vec!["scan", "fixtures/demo", "--format", "pdf"],
+        vec!["scan", "fixtures/demo", "--fail-on", "catastrophic"],
+        vec!["scan", "fixtures/demo", "--severity", "HIGH,SEVERE"],
+        vec!["scan", "fixtures/demo", "--scanners", "telepathy"],
+    ] {
+        let (code, _, stderr) = run(assay().args(&args));
+        assert_eq!(code, 2, "{args:?}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn output_file_is_written_whole_and_nothing_else_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.json");
+    let (code, stdout, _) = run(assay().args(["scan", "fixtures/demo", "--format", "json", "--output"]).arg(&out));
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    let report: serde_json::Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(report["schema_version"], "1.0");
+    let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("report.json")]);
+}
+
+#[test]
+fn unwritable_output_is_exit_2_and_writes_nothing() {
+    let (code, _, stderr) = run(assay().args([
+        "scan", "fixtures/demo", "--format", "json", "--output", "/nonexistent-dir/report.json",
+    ]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("/nonexistent-dir/report.json"), "{stderr}");
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Regenerates the documentation that is generated from code (checked by cli/tests/rules_docs.rs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p docs/rules
+cargo run -q -p assay -- rules --format markdown --target dockerfile > docs/rules/dockerfile.md
+cargo run -q -p assay -- rules --format markdown --target kubernetes > docs/rules/kubernetes.md
