@@ -17,6 +17,8 @@ pub struct Cli {
 }
 
 /// assay's commands.
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan a Dockerfile, manifests or a directory and report findings.
@@ -37,6 +39,7 @@ Examples:
   helm template charts/web | assay scan -        # manifests from stdin
   assay scan deploy/ --severity HIGH,CRITICAL --fail-on misconfig=HIGH --exit-code 7
   assay scan . --format template --template report.j2
+  assay scan . --report sarif=assay.sarif --report json=assay.json   # one scan, several files
 
 Exit codes: 0 nothing at or above --fail-on; 1 (or --exit-code) findings; 2 input error;
 3 network error; 4 policy denied.";
@@ -74,6 +77,11 @@ pub struct ScanArgs {
     #[arg(short, long, env = "ASSAY_OUTPUT", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also write the report in another format to a file, from the same scan (repeatable):
+    /// `--report sarif=assay.sarif --report markdown=summary.md`.
+    #[arg(long = "report", value_name = "FORMAT=FILE")]
+    pub reports: Vec<String>,
+
     /// Severities to report, comma-separated (the gate still sees every finding).
     #[arg(short, long, env = "ASSAY_SEVERITY", value_name = "LIST")]
     pub severity: Option<String>,
@@ -104,8 +112,21 @@ pub struct ScanArgs {
     pub policy: Vec<PathBuf>,
 
     /// Rego package to evaluate (default main); repeatable.
-    #[arg(long, env = "ASSAY_NAMESPACE", value_name = "NAME", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "ASSAY_NAMESPACE",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
     pub namespace: Vec<String>,
+
+    /// Evaluate every Rego package, not only --namespace.
+    #[arg(long, env = "ASSAY_ALL_NAMESPACES")]
+    pub all_namespaces: bool,
+
+    /// JSON or YAML files merged into Rego's `data`; repeatable.
+    #[arg(long, env = "ASSAY_DATA", value_name = "FILE", value_delimiter = ',')]
+    pub data: Vec<PathBuf>,
 
     /// Keep only the Kubernetes rules of a Pod Security Standards level.
     #[arg(long, env = "ASSAY_PROFILE", value_enum)]
@@ -156,6 +177,7 @@ pub enum RuleTargetArg {
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// Run the test_* rules of Rego policies (like conftest verify).
+    #[command(after_help = POLICY_EXAMPLES)]
     Test(PolicyTestArgs),
 }
 
@@ -165,7 +187,7 @@ pub struct PolicyTestArgs {
     /// Policy directories.
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
-    /// Rego packages to test (default: all that have tests).
+    /// Rego packages to test (default: every package).
     #[arg(long, value_delimiter = ',')]
     pub namespace: Vec<String>,
 }

@@ -22,5 +22,7 @@ pub fn today() -> Date {
 
 /// Seconds as RFC 3339 UTC (`2026-11-27T10:00:00Z`).
 pub fn rfc3339(seconds: i64) -> String {
-    Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH).to_string()
+    Timestamp::from_second(seconds)
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+        .to_string()
 }

@@ -22,7 +22,11 @@ impl FailOnSetting {
     pub fn as_flag(&self) -> String {
         match self {
             FailOnSetting::One(s) => s.clone(),
-            FailOnSetting::PerScanner(map) => map.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+            FailOnSetting::PerScanner(map) => map
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(","),
         }
     }
 }
@@ -65,7 +69,9 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
     };
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(Config::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            return Ok(Config::default());
+        }
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
     parse(&path.display().to_string(), &text)
@@ -94,13 +100,18 @@ mod tests {
         )
         .unwrap_or_default();
         assert_eq!(cfg.exit_code, Some(7));
-        assert_eq!(cfg.fail_on.map(|f| f.as_flag()), Some("misconfig=MEDIUM,vuln=HIGH".to_string()));
+        assert_eq!(
+            cfg.fail_on.map(|f| f.as_flag()),
+            Some("misconfig=MEDIUM,vuln=HIGH".to_string())
+        );
         assert_eq!(cfg.iac.disable, vec!["ASSAY-DF-003".to_string()]);
     }
 
     #[test]
     fn unknown_keys_are_errors_naming_the_line() {
-        let err = parse("assay.yaml", "severity: [HIGH]\nfail_on: HIGH\n").err().unwrap_or_default();
+        let err = parse("assay.yaml", "severity: [HIGH]\nfail_on: HIGH\n")
+            .err()
+            .unwrap_or_default();
         assert!(err.starts_with("assay.yaml:2:"), "{err}");
     }
 }

@@ -32,7 +32,10 @@ pub struct Failure {
 impl Failure {
     /// A usage or input error (exit 2).
     pub fn input(message: impl Into<String>) -> Self {
-        Failure { code: INPUT, message: message.into() }
+        Failure {
+            code: INPUT,
+            message: message.into(),
+        }
     }
 }
 

@@ -36,7 +36,10 @@ impl FromStr for FailOn {
             return Ok(FailOn::Never);
         }
         if !s.contains('=') {
-            return s.parse::<Severity>().map(FailOn::All).map_err(|e| format!("--fail-on: {e}"));
+            return s
+                .parse::<Severity>()
+                .map(FailOn::All)
+                .map_err(|e| format!("--fail-on: {e}"));
         }
         let mut map = BTreeMap::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -46,7 +49,9 @@ impl FromStr for FailOn {
             let kind = FindingKind::from_scanner_name(scanner).ok_or_else(|| {
                 format!("--fail-on: unknown scanner {scanner:?} (expected vuln, misconfig, secret, malware, license or baseline)")
             })?;
-            let sev = sev.parse::<Severity>().map_err(|e| format!("--fail-on: {e}"))?;
+            let sev = sev
+                .parse::<Severity>()
+                .map_err(|e| format!("--fail-on: {e}"))?;
             map.insert(kind, sev);
         }
         Ok(FailOn::PerKind(map))
@@ -59,7 +64,9 @@ impl FailOn {
         match self {
             FailOn::Never => false,
             FailOn::All(threshold) => finding.severity >= *threshold,
-            FailOn::PerKind(map) => map.get(&finding.kind).is_some_and(|t| finding.severity >= *t),
+            FailOn::PerKind(map) => map
+                .get(&finding.kind)
+                .is_some_and(|t| finding.severity >= *t),
         }
     }
 }

@@ -75,7 +75,9 @@ impl IgnoreFile {
     pub fn load(path: &Path, required: bool) -> Result<IgnoreFile, String> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(IgnoreFile::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok(IgnoreFile::default());
+            }
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
         IgnoreFile::parse(&path.display().to_string(), &text)
@@ -88,7 +90,11 @@ impl IgnoreFile {
             .map(str::trim)
             .find(|l| !l.is_empty() && !l.starts_with('#'))
             .is_some_and(|l| l.starts_with("ignore:"));
-        if is_yaml { Self::parse_yaml(name, text) } else { Self::parse_lines(name, text) }
+        if is_yaml {
+            Self::parse_yaml(name, text)
+        } else {
+            Self::parse_lines(name, text)
+        }
     }
 
     fn parse_yaml(name: &str, text: &str) -> Result<IgnoreFile, String> {
@@ -105,7 +111,11 @@ impl IgnoreFile {
                 id: e.id,
                 path: e.path.as_deref().map(|p| glob(p, &source)).transpose()?,
                 package: e.package,
-                expires: e.expires.as_deref().map(|d| parse_date(d, &source)).transpose()?,
+                expires: e
+                    .expires
+                    .as_deref()
+                    .map(|d| parse_date(d, &source))
+                    .transpose()?,
                 reason: e.reason,
                 source,
             });
@@ -118,7 +128,10 @@ impl IgnoreFile {
         for (i, raw) in text.lines().enumerate() {
             let source = format!("{name}:{}", i + 1);
             let (body, comment) = match raw.split_once('#') {
-                Some((b, c)) => (b.trim(), Some(c.trim().to_string()).filter(|c| !c.is_empty())),
+                Some((b, c)) => (
+                    b.trim(),
+                    Some(c.trim().to_string()).filter(|c| !c.is_empty()),
+                ),
                 None => (raw.trim(), None),
             };
             let mut words = body.split_whitespace();
@@ -139,7 +152,9 @@ impl IgnoreFile {
                 } else if let Some(p) = word.strip_prefix("package:") {
                     entry.package = Some(p.to_string());
                 } else {
-                    return Err(format!("{source}: unexpected {word:?} (expected exp:DATE, path:GLOB or package:NAME)"));
+                    return Err(format!(
+                        "{source}: unexpected {word:?} (expected exp:DATE, path:GLOB or package:NAME)"
+                    ));
                 }
             }
             entries.push(entry);
@@ -149,7 +164,9 @@ impl IgnoreFile {
 
     /// Entries whose expiry is before `today`: they no longer suppress.
     pub fn expired(&self, today: Date) -> impl Iterator<Item = &IgnoreEntry> {
-        self.entries.iter().filter(move |e| e.expires.is_some_and(|d| d < today))
+        self.entries
+            .iter()
+            .filter(move |e| e.expires.is_some_and(|d| d < today))
     }
 
     /// The suppression for `finding`, if a live entry matches it.
@@ -159,7 +176,9 @@ impl IgnoreFile {
             .filter(|e| e.expires.is_none_or(|d| d >= today))
             .find(|e| {
                 (e.id == "*" || e.id == finding.rule_id)
-                    && e.path.as_ref().is_none_or(|g| g.is_match(&finding.location.path))
+                    && e.path
+                        .as_ref()
+                        .is_none_or(|g| g.is_match(&finding.location.path))
                     && e.package
                         .as_ref()
                         .is_none_or(|p| finding.package.as_ref().is_some_and(|fp| &fp.name == p))
@@ -178,7 +197,16 @@ mod tests {
     use assay_core::{FindingKind, Location, Severity};
 
     fn finding(id: &str, path: &str) -> Finding {
-        Finding::new(FindingKind::Misconfig, id, Severity::High, "t", "m", path, Location::lines(path, 1, 1), "")
+        Finding::new(
+            FindingKind::Misconfig,
+            id,
+            Severity::High,
+            "t",
+            "m",
+            path,
+            Location::lines(path, 1, 1),
+            "",
+        )
     }
 
     fn day(s: &str) -> Date {
@@ -202,14 +230,17 @@ mod tests {
 
     #[test]
     fn trivy_line_shape_is_read() {
-        let file = IgnoreFile::parse("x", "# accepted\nASSAY-DF-002 exp:2030-01-01 # known\n").unwrap_or_default();
+        let file = IgnoreFile::parse("x", "# accepted\nASSAY-DF-002 exp:2030-01-01 # known\n")
+            .unwrap_or_default();
         let s = file.suppression_for(&finding("ASSAY-DF-002", "Dockerfile"), day("2026-01-01"));
         assert_eq!(s.and_then(|s| s.reason), Some("known".to_string()));
     }
 
     #[test]
     fn bad_dates_name_the_line() {
-        let err = IgnoreFile::parse("f", "A\nB exp:tomorrow\n").err().unwrap_or_default();
+        let err = IgnoreFile::parse("f", "A\nB exp:tomorrow\n")
+            .err()
+            .unwrap_or_default();
         assert!(err.starts_with("f:2: "), "{err}");
     }
 }

@@ -8,6 +8,7 @@ mod exit;
 mod gate;
 mod ignorefile;
 mod output;
+mod policy_cmd;
 mod rules_cmd;
 mod scan;
 
@@ -35,7 +36,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Scan(a) => scan::run(a),
         Command::Rules(a) => rules_cmd::run(a),
-        Command::Policy(_) => Err(exit::Failure::input("policy commands arrive with the Rego engine").into()),
+        Command::Policy(args::PolicyCommand::Test(a)) => policy_cmd::test(a),
     };
     exit::finish(result)
 }

@@ -31,7 +31,9 @@ pub fn emit(path: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
         Some(p) if p != Path::new("-") => write_atomically(p, bytes),
         _ => {
             let mut out = std::io::stdout().lock();
-            out.write_all(bytes).and_then(|()| out.flush()).context("cannot write to stdout")
+            out.write_all(bytes)
+                .and_then(|()| out.flush())
+                .context("cannot write to stdout")
         }
     }
 }

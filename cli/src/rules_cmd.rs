@@ -25,20 +25,43 @@ pub fn markdown(rules: &[&Rule], heading: &str) -> String {
          | Rule | Severity | Title |\n|---|---|---|\n"
     );
     for r in rules {
-        let _ = writeln!(out, "| [{}](#{}) | {} | {}{} |", r.id, r.id.to_ascii_lowercase(), r.severity, r.title,
-            if r.opt_in { " (opt-in)" } else { "" });
+        let _ = writeln!(
+            out,
+            "| [{}](#{}) | {} | {}{} |",
+            r.id,
+            r.id.to_ascii_lowercase(),
+            r.severity,
+            r.title,
+            if r.opt_in { " (opt-in)" } else { "" }
+        );
     }
     for r in rules {
-        let _ = write!(out, "\n## {}\n\n**{}**\n\n- Severity: {}\n", r.id, r.title, r.severity);
+        let _ = write!(
+            out,
+            "\n## {}\n\n**{}**\n\n- Severity: {}\n",
+            r.id, r.title, r.severity
+        );
         if r.opt_in {
             out.push_str("- Opt-in: enable it with `iac: {enable: [");
             out.push_str(r.id);
             out.push_str("]}` in `assay.yaml`\n");
         }
         if !r.equivalents.is_empty() {
-            let _ = writeln!(out, "- Equivalents: {}", r.equivalents.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                out,
+                "- Equivalents: {}",
+                r.equivalents
+                    .iter()
+                    .map(|e| format!("`{e}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
-        let _ = write!(out, "\n**Why:** {}\n\n**Fix:** {}\n", r.description, r.remediation);
+        let _ = write!(
+            out,
+            "\n**Why:** {}\n\n**Fix:** {}\n",
+            r.description, r.remediation
+        );
     }
     out
 }
@@ -63,7 +86,14 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<u8> {
         RulesFormat::Table => {
             let mut s = String::new();
             for r in &rules {
-                let _ = writeln!(s, "{:<14} {:<9} {}{}", r.id, r.severity.as_str(), r.title, if r.opt_in { " (opt-in)" } else { "" });
+                let _ = writeln!(
+                    s,
+                    "{:<14} {:<9} {}{}",
+                    r.id,
+                    r.severity.as_str(),
+                    r.title,
+                    if r.opt_in { " (opt-in)" } else { "" }
+                );
             }
             let _ = writeln!(s, "\n{} rule(s)", rules.len());
             s

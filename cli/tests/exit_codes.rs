@@ -9,7 +9,14 @@ use common::{assay, assay_in, run};
 
 #[test]
 fn findings_fail_with_the_requested_exit_code() {
-    let (code, _, _) = run(assay().args(["scan", "fixtures/demo", "--fail-on", "LOW", "--exit-code", "7"]));
+    let (code, _, _) = run(assay().args([
+        "scan",
+        "fixtures/demo",
+        "--fail-on",
+        "LOW",
+        "--exit-code",
+        "7",
+    ]));
     assert_eq!(code, 7);
 }
 
@@ -24,10 +31,23 @@ fn fail_on_none_passes_with_findings() {
 fn severity_filter_does_not_change_the_gate() {
     // Only CRITICAL findings are shown, but HIGH findings still fail a HIGH gate.
     let (code, stdout, _) = run(assay().args([
-        "scan", "fixtures/demo", "--format", "json", "--severity", "CRITICAL", "--fail-on", "HIGH",
+        "scan",
+        "fixtures/demo",
+        "--format",
+        "json",
+        "--severity",
+        "CRITICAL",
+        "--fail-on",
+        "HIGH",
     ]));
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert!(report["findings"].as_array().unwrap().iter().all(|f| f["severity"] == "CRITICAL"));
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] == "CRITICAL")
+    );
     assert!(report["filtered_out"].as_u64().unwrap() > 0);
     assert_eq!(code, 1);
 }
@@ -35,7 +55,10 @@ fn severity_filter_does_not_change_the_gate() {
 #[test]
 fn per_scanner_threshold_ignores_other_scanners() {
     let (code, _, _) = run(assay().args(["scan", "fixtures/demo", "--fail-on", "vuln=LOW"]));
-    assert_eq!(code, 0, "misconfigurations do not trip a vulnerability-only gate");
+    assert_eq!(
+        code, 0,
+        "misconfigurations do not trip a vulnerability-only gate"
+    );
 }
 
 #[test]
@@ -50,7 +73,11 @@ fn missing_target_is_exit_2_with_one_line() {
 #[test]
 fn malformed_dockerfile_is_exit_2_naming_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("Dockerfile"), "FROM debian:12\nRUN true\nFROBNICATE now\n").unwrap();
+    fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM debian:12\nRUN true\nFROBNICATE now\n",
+    )
+    .unwrap();
     let (code, stdout, stderr) = run(assay_in(dir.path()).args(["scan", "Dockerfile"]));
     assert_eq!(code, 2);
     assert!(stdout.is_empty());
@@ -61,12 +88,19 @@ fn malformed_dockerfile_is_exit_2_naming_file_and_line() {
 #[test]
 fn malformed_yaml_in_a_directory_is_reported_while_others_are_scanned() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("broken.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: [unclosed\n").unwrap();
+    fs::write(
+        dir.path().join("broken.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: [unclosed\n",
+    )
+    .unwrap();
     fs::write(dir.path().join("Dockerfile"), "FROM debian:latest\n").unwrap();
     let (code, stdout, stderr) = run(assay_in(dir.path()).args(["scan", ".", "--format", "json"]));
     assert_eq!(code, 2);
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert!(!report["findings"].as_array().unwrap().is_empty(), "the Dockerfile was still scanned");
+    assert!(
+        !report["findings"].as_array().unwrap().is_empty(),
+        "the Dockerfile was still scanned"
+    );
     assert!(stderr.contains("broken.yaml:"), "{stderr}");
 }
 
@@ -88,20 +122,64 @@ fn unknown_flag_values_are_usage_errors() {
 fn output_file_is_written_whole_and_nothing_else_is_left() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.json");
-    let (code, stdout, _) = run(assay().args(["scan", "fixtures/demo", "--format", "json", "--output"]).arg(&out));
+    let (code, stdout, _) = run(assay()
+        .args(["scan", "fixtures/demo", "--format", "json", "--output"])
+        .arg(&out));
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
-    let report: serde_json::Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(report["schema_version"], "1.0");
-    let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("report.json")]);
 }
 
 #[test]
 fn unwritable_output_is_exit_2_and_writes_nothing() {
     let (code, _, stderr) = run(assay().args([
-        "scan", "fixtures/demo", "--format", "json", "--output", "/nonexistent-dir/report.json",
+        "scan",
+        "fixtures/demo",
+        "--format",
+        "json",
+        "--output",
+        "/nonexistent-dir/report.json",
     ]));
     assert_eq!(code, 2);
     assert!(stderr.contains("/nonexistent-dir/report.json"), "{stderr}");
+}
+
+#[test]
+fn one_scan_writes_several_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("a.sarif");
+    let md = dir.path().join("summary.md");
+    let (code, stdout, stderr) = run(assay()
+        .args(["scan", "fixtures/demo", "--format", "json", "--report"])
+        .arg(format!("sarif={}", sarif.display()))
+        .arg("--report")
+        .arg(format!("markdown={}", md.display())));
+    assert_eq!(code, 1, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().unwrap().len(),
+        json["findings"].as_array().unwrap().len()
+            + json["suppressed"].as_array().map_or(0, Vec::len)
+    );
+    assert!(
+        fs::read_to_string(&md)
+            .unwrap()
+            .starts_with("## assay scan")
+    );
+}
+
+#[test]
+fn bad_report_spec_is_a_usage_error() {
+    let (code, _, stderr) = run(assay().args(["scan", "fixtures/demo", "--report", "sarif"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("FORMAT=FILE"), "{stderr}");
 }

@@ -7,7 +7,10 @@ use common::{assay, run};
 
 fn demo(format: &str) -> String {
     let (code, stdout, stderr) = run(assay().args(["scan", "fixtures/demo", "--format", format]));
-    assert_eq!(code, 1, "the demo has findings, so the default gate fails; stderr: {stderr}");
+    assert_eq!(
+        code, 1,
+        "the demo has findings, so the default gate fails; stderr: {stderr}"
+    );
     assert!(stderr.is_empty(), "unexpected stderr: {stderr}");
     stdout
 }
@@ -68,14 +71,32 @@ fn json_has_the_documented_fields() {
     let findings = report["findings"].as_array().unwrap();
     assert!(!findings.is_empty());
     for f in findings {
-        for key in ["id", "kind", "rule_id", "severity", "title", "message", "location", "target"] {
+        for key in [
+            "id", "kind", "rule_id", "severity", "title", "message", "location", "target",
+        ] {
             assert!(f.get(key).is_some(), "finding lacks {key}: {f}");
         }
-        assert!(["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO", "UNKNOWN"].contains(&f["severity"].as_str().unwrap()));
-        assert!(f["location"]["path"].as_str().unwrap().starts_with("fixtures/demo/"));
+        assert!(
+            ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO", "UNKNOWN"]
+                .contains(&f["severity"].as_str().unwrap())
+        );
+        assert!(
+            f["location"]["path"]
+                .as_str()
+                .unwrap()
+                .starts_with("fixtures/demo/")
+        );
     }
-    let kinds: Vec<&str> = report["targets"].as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap()).collect();
-    assert!(kinds.contains(&"dockerfile") && kinds.contains(&"kubernetes"), "{kinds:?}");
+    let kinds: Vec<&str> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"dockerfile") && kinds.contains(&"kubernetes"),
+        "{kinds:?}"
+    );
 }
 
 #[test]
@@ -84,7 +105,10 @@ fn sarif_results_point_at_lines_and_rules_carry_security_severity() {
     let run = &sarif["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     for rule in rules {
-        assert!(rule["properties"]["security-severity"].is_string(), "{rule}");
+        assert!(
+            rule["properties"]["security-severity"].is_string(),
+            "{rule}"
+        );
         assert!(rule["help"]["text"].as_str().is_some_and(|t| !t.is_empty()));
     }
     for result in run["results"].as_array().unwrap() {

@@ -61,6 +61,7 @@ labels_final_stage contains key if {
 	some ins in input
 	ins.Cmd == "label"
 	ins.Stage == final
-	some i in numbers.range(0, (count(ins.Value) / 2) - 1)
-	key := trim(ins.Value[2 * i], "\"'")
+	some i, word in ins.Value
+	i % 2 == 0
+	key := trim(word, "\"'")
 }

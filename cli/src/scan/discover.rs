@@ -31,7 +31,9 @@ pub fn kind_from_name(path: &Path) -> Option<FileKind> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
     let is_docker = |stem: &str| {
-        lower == stem || lower.starts_with(&format!("{stem}.")) || lower.ends_with(&format!(".{stem}"))
+        lower == stem
+            || lower.starts_with(&format!("{stem}."))
+            || lower.ends_with(&format!(".{stem}"))
     };
     if is_docker("dockerfile") || is_docker("containerfile") {
         return Some(FileKind::Dockerfile);
@@ -49,7 +51,11 @@ pub fn kind_from_content(text: &str) -> Option<FileKind> {
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))?;
     let trimmed = first.trim_start_matches('\u{feff}');
-    if trimmed.starts_with('{') || trimmed.starts_with('[') || trimmed == "---" || text.contains("apiVersion") {
+    if trimmed.starts_with('{')
+        || trimmed.starts_with('[')
+        || trimmed == "---"
+        || text.contains("apiVersion")
+    {
         return Some(FileKind::Manifest);
     }
     let word = trimmed.split_whitespace().next()?.to_ascii_uppercase();
@@ -76,8 +82,13 @@ pub fn walk(root: &Path) -> (Vec<(PathBuf, FileKind)>, Vec<String>) {
                     continue;
                 }
                 let path = entry.path();
-                let Some(kind) = kind_from_name(path) else { continue };
-                if entry.metadata().is_ok_and(|m| m.len() > MAX_WALKED_FILE_BYTES) {
+                let Some(kind) = kind_from_name(path) else {
+                    continue;
+                };
+                if entry
+                    .metadata()
+                    .is_ok_and(|m| m.len() > MAX_WALKED_FILE_BYTES)
+                {
                     continue;
                 }
                 files.push((path.to_path_buf(), kind));
@@ -95,18 +106,37 @@ mod tests {
 
     #[test]
     fn dockerfile_names_follow_the_usual_conventions() {
-        for name in ["Dockerfile", "Containerfile", "Dockerfile.prod", "api.Dockerfile", "dockerfile"] {
-            assert_eq!(kind_from_name(Path::new(name)), Some(FileKind::Dockerfile), "{name}");
+        for name in [
+            "Dockerfile",
+            "Containerfile",
+            "Dockerfile.prod",
+            "api.Dockerfile",
+            "dockerfile",
+        ] {
+            assert_eq!(
+                kind_from_name(Path::new(name)),
+                Some(FileKind::Dockerfile),
+                "{name}"
+            );
         }
-        assert_eq!(kind_from_name(Path::new("deploy.yml")), Some(FileKind::Manifest));
+        assert_eq!(
+            kind_from_name(Path::new("deploy.yml")),
+            Some(FileKind::Manifest)
+        );
         assert_eq!(kind_from_name(Path::new("Dockerfile-notes.txt")), None);
         assert_eq!(kind_from_name(Path::new("main.rs")), None);
     }
 
     #[test]
     fn content_tells_manifests_from_dockerfiles() {
-        assert_eq!(kind_from_content("apiVersion: v1\nkind: Pod\n"), Some(FileKind::Manifest));
-        assert_eq!(kind_from_content("# syntax=docker/dockerfile:1\nFROM alpine\n"), Some(FileKind::Dockerfile));
+        assert_eq!(
+            kind_from_content("apiVersion: v1\nkind: Pod\n"),
+            Some(FileKind::Manifest)
+        );
+        assert_eq!(
+            kind_from_content("# syntax=docker/dockerfile:1\nFROM alpine\n"),
+            Some(FileKind::Dockerfile)
+        );
         assert_eq!(kind_from_content("hello world"), None);
     }
 }

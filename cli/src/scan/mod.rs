@@ -8,7 +8,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use assay_core::{Finding, Report, RuleDoc, ScanError, Target, TargetSummary};
+use assay_core::{
+    CheckedRule, Finding, FindingKind, Report, RuleDoc, ScanError, Target, TargetSummary,
+};
+use assay_iac::rego::{self, PolicySet};
 use assay_report::RenderOptions;
 use rayon::prelude::*;
 
@@ -31,12 +34,13 @@ struct Input {
     kind: FileKind,
 }
 
-/// What scanning one input gave.
+/// What scanning the inputs gave, before suppressions and filters.
 #[derive(Debug, Default)]
 struct Outcome {
-    target: Option<TargetSummary>,
+    targets: Vec<TargetSummary>,
     findings: Vec<Finding>,
-    error: Option<ScanError>,
+    errors: Vec<ScanError>,
+    rule_docs: Vec<RuleDoc>,
 }
 
 fn display_name(path: &Path) -> String {
@@ -47,7 +51,11 @@ fn display_name(path: &Path) -> String {
 fn read_text(path: &Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", display_name(path)))?;
     String::from_utf8(bytes).map_err(|e| {
-        format!("{}: not UTF-8 text (invalid byte at offset {})", display_name(path), e.utf8_error().valid_up_to())
+        format!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            display_name(path),
+            e.utf8_error().valid_up_to()
+        )
     })
 }
 
@@ -59,9 +67,20 @@ fn collect(target: &Target, raw: &str) -> Result<(Vec<Input>, bool), Failure> {
             std::io::stdin()
                 .read_to_string(&mut text)
                 .map_err(|e| Failure::input(format!("-: cannot read standard input: {e}")))?;
-            let kind = discover::kind_from_content(&text)
-                .ok_or_else(|| Failure::input("-: cannot tell whether standard input is a Dockerfile or Kubernetes YAML/JSON"))?;
-            Ok((vec![Input { name: "stdin".into(), path: None, text: Some(text), kind }], true))
+            let kind = discover::kind_from_content(&text).ok_or_else(|| {
+                Failure::input(
+                    "-: cannot tell whether standard input is a Dockerfile or Kubernetes YAML/JSON",
+                )
+            })?;
+            Ok((
+                vec![Input {
+                    name: "stdin".into(),
+                    path: None,
+                    text: Some(text),
+                    kind,
+                }],
+                true,
+            ))
         }
         Target::File(path) => {
             let kind = match discover::kind_from_name(path) {
@@ -69,11 +88,22 @@ fn collect(target: &Target, raw: &str) -> Result<(Vec<Input>, bool), Failure> {
                 None => {
                     let text = read_text(path).map_err(Failure::input)?;
                     discover::kind_from_content(&text).ok_or_else(|| {
-                        Failure::input(format!("{}: neither a Dockerfile nor a YAML/JSON manifest", display_name(path)))
+                        Failure::input(format!(
+                            "{}: neither a Dockerfile nor a YAML/JSON manifest",
+                            display_name(path)
+                        ))
                     })?
                 }
             };
-            Ok((vec![Input { name: display_name(path), path: Some(path.clone()), text: None, kind }], true))
+            Ok((
+                vec![Input {
+                    name: display_name(path),
+                    path: Some(path.clone()),
+                    text: None,
+                    kind,
+                }],
+                true,
+            ))
         }
         Target::Directory(dir) => {
             let (files, problems) = discover::walk(dir);
@@ -82,7 +112,12 @@ fn collect(target: &Target, raw: &str) -> Result<(Vec<Input>, bool), Failure> {
             }
             let inputs = files
                 .into_iter()
-                .map(|(path, kind)| Input { name: display_name(&path), path: Some(path), text: None, kind })
+                .map(|(path, kind)| Input {
+                    name: display_name(&path),
+                    path: Some(path),
+                    text: None,
+                    kind,
+                })
                 .collect();
             Ok((inputs, false))
         }
@@ -92,43 +127,168 @@ fn collect(target: &Target, raw: &str) -> Result<(Vec<Input>, bool), Failure> {
     }
 }
 
-fn scan_input(input: &Input, settings: &Settings) -> Outcome {
-    let text = match (&input.text, &input.path) {
-        (Some(t), _) => t.clone(),
-        (None, Some(p)) => match read_text(p) {
-            Ok(t) => t,
-            Err(message) => {
-                return Outcome { error: Some(ScanError { target: input.name.clone(), message }), ..Outcome::default() };
-            }
-        },
-        (None, None) => String::new(),
-    };
-    let summary = |rules: Vec<String>| TargetSummary {
+/// An input with its text read.
+#[derive(Debug)]
+struct Loaded<'a> {
+    input: &'a Input,
+    text: String,
+}
+
+fn active_rules(rules: &[assay_core::Rule], settings: &Settings) -> Vec<CheckedRule> {
+    rules
+        .iter()
+        .filter(|r| settings.iac.is_active(r.id))
+        .map(|r| CheckedRule {
+            id: r.id.to_string(),
+            title: r.title.to_string(),
+        })
+        .collect()
+}
+
+fn summary(input: &Input, rules: Vec<CheckedRule>) -> TargetSummary {
+    TargetSummary {
         name: input.name.clone(),
         kind: input.kind.as_str().to_string(),
         rules_checked: rules,
-    };
-    let active = |rules: &[assay_core::Rule]| -> Vec<String> {
-        rules.iter().filter(|r| settings.iac.is_active(r.id)).map(|r| r.id.to_string()).collect()
-    };
-    if !settings.scanners.contains(&assay_core::FindingKind::Misconfig) {
-        return Outcome::default();
     }
-    let result = match input.kind {
-        FileKind::Dockerfile => assay_iac::dockerfile::scan(&input.name, &text, &settings.iac)
-            .map(|findings| (Some(summary(active(assay_iac::dockerfile::RULES))), findings)),
-        FileKind::Manifest => assay_iac::k8s::scan(&input.name, &text, &settings.iac).map(|scan| {
-            let target = scan.is_kubernetes.then(|| summary(active(assay_iac::k8s::RULES)));
-            (target, scan.findings)
-        }),
-    };
-    match result {
-        Ok((target, findings)) => Outcome { target, findings: settings.iac.apply(findings), error: None },
-        Err(e) => Outcome {
-            error: Some(ScanError { target: input.name.clone(), message: e.to_string() }),
-            ..Outcome::default()
-        },
+}
+
+fn scan_error(input: &Input, message: String) -> ScanError {
+    ScanError {
+        target: input.name.clone(),
+        message,
     }
+}
+
+/// Reads every input (in parallel); unreadable ones become errors.
+fn load<'a>(
+    inputs: &'a [Input],
+    progress: &indicatif::ProgressBar,
+) -> (Vec<Loaded<'a>>, Vec<ScanError>) {
+    let read: Vec<Result<Loaded<'a>, ScanError>> = inputs
+        .par_iter()
+        .map(|input| {
+            let text = match (&input.text, &input.path) {
+                (Some(t), _) => Ok(t.clone()),
+                (None, Some(p)) => read_text(p),
+                (None, None) => Ok(String::new()),
+            };
+            progress.inc(1);
+            text.map(|text| Loaded { input, text })
+                .map_err(|m| scan_error(input, m))
+        })
+        .collect();
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    for r in read {
+        match r {
+            Ok(l) => loaded.push(l),
+            Err(e) => errors.push(e),
+        }
+    }
+    (loaded, errors)
+}
+
+/// The built-in rules: Dockerfiles one by one in parallel, manifests as one set so that
+/// NetworkPolicies and ServiceAccounts in one file count for workloads in the others.
+fn run_builtin(loaded: &[Loaded<'_>], settings: &Settings, out: &mut Outcome) {
+    let dockerfiles: Vec<&Loaded<'_>> = loaded
+        .iter()
+        .filter(|l| l.input.kind == FileKind::Dockerfile)
+        .collect();
+    let results: Vec<_> = dockerfiles
+        .par_iter()
+        .map(|l| assay_iac::dockerfile::scan(&l.input.name, &l.text, &settings.iac))
+        .collect();
+    for (l, result) in dockerfiles.iter().zip(results) {
+        match result {
+            Ok(findings) => {
+                out.targets.push(summary(
+                    l.input,
+                    active_rules(assay_iac::dockerfile::RULES, settings),
+                ));
+                out.findings.extend(settings.iac.apply(findings));
+            }
+            Err(e) => out.errors.push(scan_error(l.input, e.to_string())),
+        }
+    }
+    let manifests: Vec<&Loaded<'_>> = loaded
+        .iter()
+        .filter(|l| l.input.kind == FileKind::Manifest)
+        .collect();
+    let set: Vec<(String, String)> = manifests
+        .iter()
+        .map(|l| (l.input.name.clone(), l.text.clone()))
+        .collect();
+    for (l, result) in manifests
+        .iter()
+        .zip(assay_iac::k8s::scan_set(&set, &settings.iac))
+    {
+        match result {
+            Ok(scan) if scan.is_kubernetes => {
+                out.targets.push(summary(
+                    l.input,
+                    active_rules(assay_iac::k8s::RULES, settings),
+                ));
+                out.findings.extend(settings.iac.apply(scan.findings));
+            }
+            Ok(_) => {}
+            Err(e) => out.errors.push(scan_error(l.input, e.to_string())),
+        }
+    }
+}
+
+/// The user's Rego policies, on every input that parsed.
+fn run_policies(
+    loaded: &[Loaded<'_>],
+    policies: &PolicySet,
+    settings: &Settings,
+    out: &mut Outcome,
+) {
+    let failed: std::collections::BTreeSet<&str> =
+        out.errors.iter().map(|e| e.target.as_str()).collect();
+    let results: Vec<Result<rego::Evaluation, String>> = loaded
+        .par_iter()
+        .filter(|l| !failed.contains(l.input.name.as_str()))
+        .map(|l| {
+            let inputs = match l.input.kind {
+                FileKind::Dockerfile => {
+                    rego::dockerfile_input(&l.input.name, &l.input.name, &l.text).map(|i| vec![i])
+                }
+                FileKind::Manifest => rego::manifest_inputs(&l.input.name, &l.input.name, &l.text),
+            }
+            .map_err(|e| e.to_string())?;
+            policies.evaluate_all(&inputs).map_err(|e| e.to_string())
+        })
+        .collect();
+    for result in results {
+        match result {
+            Ok(evaluation) => {
+                out.findings.extend(settings.iac.apply(evaluation.findings));
+                out.rule_docs.extend(evaluation.rules);
+            }
+            Err(message) => out.errors.push(ScanError {
+                target: "policy".into(),
+                message,
+            }),
+        }
+    }
+}
+
+/// A progress bar on an interactive stderr for scans large enough to wait for; hidden
+/// otherwise, so CI logs and pipes stay clean.
+fn progress_bar(len: usize) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if len < 200 || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} scanning {pos}/{len} files {wide_bar} {elapsed}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// Runs `assay scan`; returns the exit code.
@@ -136,39 +296,72 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     let config = config::load(args.config.as_deref()).map_err(Failure::input)?;
     let settings = Settings::resolve(args, &config)?;
     let today = clock::today();
-    let ignores = IgnoreFile::load(&settings.ignorefile.0, settings.ignorefile.1).map_err(Failure::input)?;
+    let ignores =
+        IgnoreFile::load(&settings.ignorefile.0, settings.ignorefile.1).map_err(Failure::input)?;
     for e in ignores.expired(today) {
-        warn(&format!("{}: ignore entry for {} expired on {}; it no longer suppresses", e.source, e.id,
-            e.expires.map(|d| d.to_string()).unwrap_or_default()));
+        warn(&format!(
+            "{}: ignore entry for {} expired on {}; it no longer suppresses",
+            e.source,
+            e.id,
+            e.expires.map(|d| d.to_string()).unwrap_or_default()
+        ));
     }
     let template = match &settings.template {
         Some(path) => Some((
             display_name(path),
-            std::fs::read_to_string(path).map_err(|e| Failure::input(format!("{}: {e}", display_name(path))))?,
+            std::fs::read_to_string(path)
+                .map_err(|e| Failure::input(format!("{}: {e}", display_name(path))))?,
         )),
         None => None,
+    };
+
+    let policies = if settings.policy_dirs.is_empty() {
+        None
+    } else {
+        let options = rego::LoadOptions {
+            namespaces: settings.namespaces.clone(),
+            all_namespaces: settings.all_namespaces,
+            data: settings.data.clone(),
+        };
+        Some(
+            PolicySet::load_with(&settings.policy_dirs, &options)
+                .map_err(|e| Failure::input(e.to_string()))?,
+        )
     };
 
     let target = Target::parse(&args.target).map_err(|e| Failure::input(e.to_string()))?;
     let (inputs, single) = collect(&target, &args.target)?;
     let started = clock::now_seconds();
-    let outcomes: Vec<Outcome> = inputs.par_iter().map(|i| scan_input(i, &settings)).collect();
-
-    let mut report = Report::new(display_name(Path::new(&args.target)), env!("CARGO_PKG_VERSION"));
-    report.created_at = clock::source_date_epoch().map(clock::rfc3339);
-    let mut all_findings = Vec::new();
-    for outcome in outcomes {
-        report.targets.extend(outcome.target);
-        all_findings.extend(outcome.findings);
-        if let Some(error) = outcome.error {
-            if single {
-                return Err(Failure::input(error.message).into());
-            }
-            report.errors.push(error);
+    let progress = progress_bar(inputs.len());
+    let (loaded, read_errors) = load(&inputs, &progress);
+    let mut outcome = Outcome {
+        errors: read_errors,
+        ..Outcome::default()
+    };
+    if settings.scanners.contains(&FindingKind::Misconfig) {
+        run_builtin(&loaded, &settings, &mut outcome);
+        if let Some(policies) = policies.as_ref().filter(|p| !p.is_empty()) {
+            run_policies(&loaded, policies, &settings, &mut outcome);
         }
     }
+    progress.finish_and_clear();
+    if single && let Some(error) = outcome.errors.first() {
+        return Err(Failure::input(error.message.clone()).into());
+    }
+
+    let mut report = Report::new(
+        display_name(Path::new(&args.target)),
+        env!("CARGO_PKG_VERSION"),
+    );
+    report.created_at = clock::source_date_epoch().map(clock::rfc3339);
+    report.targets = outcome.targets;
+    report.errors = outcome.errors;
+    let all_findings = outcome.findings;
     for mut finding in all_findings {
-        if settings.ignore_unfixed && finding.kind == assay_core::FindingKind::Vulnerability && finding.fix.is_none() {
+        if settings.ignore_unfixed
+            && finding.kind == FindingKind::Vulnerability
+            && finding.fix.is_none()
+        {
             continue;
         }
         if finding.suppression.is_none() {
@@ -180,15 +373,27 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
             report.findings.push(finding);
         }
     }
-    let failing = report.findings.iter().filter(|f| settings.fail_on.fails(f)).count();
+    let failing = report
+        .findings
+        .iter()
+        .filter(|f| settings.fail_on.fails(f))
+        .count();
     if let Some(keep) = &settings.severities {
         let before = report.findings.len();
         report.findings.retain(|f| keep.contains(&f.severity));
         report.filtered_out = before - report.findings.len();
     }
+    let policy_docs: std::collections::BTreeMap<String, RuleDoc> = outcome
+        .rule_docs
+        .into_iter()
+        .map(|d| (d.id.clone(), d))
+        .collect();
     for f in report.findings.iter().chain(report.suppressed.iter()) {
-        if let Some(rule) = assay_iac::rule(&f.rule_id) {
-            report.rules.entry(f.rule_id.clone()).or_insert_with(|| RuleDoc::from(rule));
+        let doc = assay_iac::rule(&f.rule_id)
+            .map(RuleDoc::from)
+            .or_else(|| policy_docs.get(&f.rule_id).cloned());
+        if let Some(doc) = doc {
+            report.rules.entry(f.rule_id.clone()).or_insert(doc);
         }
     }
     report.normalize();
@@ -198,8 +403,23 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         template,
         scan_time: (started, clock::now_seconds()),
     };
-    let bytes = assay_report::render(&report, settings.format, &options).map_err(|e| Failure::input(e.to_string()))?;
-    output::emit(settings.output.as_deref(), &bytes).context("writing the report")?;
+    // Render everything before writing anything, so a template error leaves no partial set.
+    let main = assay_report::render(&report, settings.format, &options)
+        .map_err(|e| Failure::input(e.to_string()))?;
+    let plain = RenderOptions {
+        color: false,
+        ..options
+    };
+    let mut extra = Vec::new();
+    for (format, path) in &settings.reports {
+        let bytes = assay_report::render(&report, *format, &plain)
+            .map_err(|e| Failure::input(e.to_string()))?;
+        extra.push((path, bytes));
+    }
+    for (path, bytes) in extra {
+        output::write_atomically(path, &bytes).context("writing the report")?;
+    }
+    output::emit(settings.output.as_deref(), &main).context("writing the report")?;
 
     for e in &report.errors {
         warn(&e.message);

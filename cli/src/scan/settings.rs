@@ -24,6 +24,8 @@ pub struct Settings {
     pub template: Option<PathBuf>,
     /// Report file, stdout when `None`.
     pub output: Option<PathBuf>,
+    /// Extra reports from `--report FORMAT=FILE`.
+    pub reports: Vec<(Format, PathBuf)>,
     /// Severities reported; `None` reports all.
     pub severities: Option<BTreeSet<Severity>>,
     /// The gate.
@@ -38,6 +40,10 @@ pub struct Settings {
     pub policy_dirs: Vec<PathBuf>,
     /// Rego namespaces.
     pub namespaces: Vec<String>,
+    /// Evaluate every Rego package.
+    pub all_namespaces: bool,
+    /// Extra data files for Rego (`--data`).
+    pub data: Vec<PathBuf>,
     /// IaC rule settings.
     pub iac: IacOptions,
 }
@@ -46,7 +52,11 @@ pub struct Settings {
 const AVAILABLE: &[FindingKind] = &[FindingKind::Misconfig];
 
 fn parse_list(text: &str) -> Vec<String> {
-    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 impl Settings {
@@ -72,10 +82,33 @@ impl Settings {
             scanners.insert(kind);
         }
 
-        let format_name = args.format.clone().or_else(|| config.format.clone()).unwrap_or_else(|| "table".into());
-        let format: Format = format_name.parse().map_err(|e: assay_report::ParseFormatError| Failure::input(format!("--format: {e}")))?;
+        let format_name = args
+            .format
+            .clone()
+            .or_else(|| config.format.clone())
+            .unwrap_or_else(|| "table".into());
+        let format: Format = format_name
+            .parse()
+            .map_err(|e: assay_report::ParseFormatError| {
+                Failure::input(format!("--format: {e}"))
+            })?;
         let template = args.template.clone().or_else(|| config.template.clone());
-        if format == Format::Template && template.is_none() {
+        let mut reports = Vec::new();
+        for spec in &args.reports {
+            let (name, file) = spec
+                .split_once('=')
+                .filter(|(n, f)| !n.is_empty() && !f.is_empty())
+                .ok_or_else(|| {
+                    Failure::input(format!("--report: {spec:?} should be FORMAT=FILE"))
+                })?;
+            let extra: Format = name.parse().map_err(|e: assay_report::ParseFormatError| {
+                Failure::input(format!("--report: {e}"))
+            })?;
+            reports.push((extra, PathBuf::from(file)));
+        }
+        let needs_template =
+            format == Format::Template || reports.iter().any(|(f, _)| *f == Format::Template);
+        if needs_template && template.is_none() {
             return Err(Failure::input("--format template needs --template FILE"));
         }
 
@@ -87,19 +120,32 @@ impl Settings {
         let severities = severities
             .map(|list| {
                 list.iter()
-                    .map(|s| s.parse::<Severity>().map_err(|e| Failure::input(format!("--severity: {e}"))))
+                    .map(|s| {
+                        s.parse::<Severity>()
+                            .map_err(|e| Failure::input(format!("--severity: {e}")))
+                    })
                     .collect::<Result<BTreeSet<_>, _>>()
             })
             .transpose()?;
 
-        let fail_on_text = args.fail_on.clone().or_else(|| config.fail_on.as_ref().map(|f| f.as_flag()));
+        let fail_on_text = args
+            .fail_on
+            .clone()
+            .or_else(|| config.fail_on.as_ref().map(|f| f.as_flag()));
         let fail_on = match fail_on_text {
             Some(text) => text.parse::<FailOn>().map_err(Failure::input)?,
             None => FailOn::default(),
         };
-        let exit_code = args.exit_code.or(config.exit_code).unwrap_or(crate::exit::FINDINGS);
+        let exit_code = args
+            .exit_code
+            .or(config.exit_code)
+            .unwrap_or(crate::exit::FINDINGS);
 
-        let ignorefile = match args.ignorefile.clone().or_else(|| config.ignorefile.clone()) {
+        let ignorefile = match args
+            .ignorefile
+            .clone()
+            .or_else(|| config.ignorefile.clone())
+        {
             Some(p) => (p, true),
             None => (PathBuf::from(".assayignore"), false),
         };
@@ -111,7 +157,10 @@ impl Settings {
         };
         for dir in &policy_dirs {
             if !dir.is_dir() {
-                return Err(Failure::input(format!("--policy: {}: no such directory", dir.display())));
+                return Err(Failure::input(format!(
+                    "--policy: {}: no such directory",
+                    dir.display()
+                )));
             }
         }
         if policy_dirs.is_empty() && PathBuf::from("policies").is_dir() {
@@ -120,7 +169,10 @@ impl Settings {
         let namespaces = if !args.namespace.is_empty() {
             args.namespace.clone()
         } else {
-            config.namespaces.clone().unwrap_or_else(|| vec!["main".to_string()])
+            config
+                .namespaces
+                .clone()
+                .unwrap_or_else(|| vec!["main".to_string()])
         };
 
         let mut iac = config.iac.clone();
@@ -130,9 +182,16 @@ impl Settings {
                 ProfileArg::PssRestricted => Profile::PssRestricted,
             });
         }
-        for id in iac.enable.iter().chain(iac.disable.iter()).chain(iac.severity.keys()) {
+        for id in iac
+            .enable
+            .iter()
+            .chain(iac.disable.iter())
+            .chain(iac.severity.keys())
+        {
             if assay_iac::rule(id).is_none() {
-                return Err(Failure::input(format!("assay.yaml: iac: unknown rule id {id:?}")));
+                return Err(Failure::input(format!(
+                    "assay.yaml: iac: unknown rule id {id:?}"
+                )));
             }
         }
 
@@ -141,13 +200,19 @@ impl Settings {
             format,
             template,
             output: args.output.clone().or_else(|| config.output.clone()),
+            reports,
             severities,
             fail_on,
             exit_code,
-            ignore_unfixed: args.ignore_unfixed.or(config.ignore_unfixed).unwrap_or(false),
+            ignore_unfixed: args
+                .ignore_unfixed
+                .or(config.ignore_unfixed)
+                .unwrap_or(false),
             ignorefile,
             policy_dirs,
             namespaces,
+            all_namespaces: args.all_namespaces,
+            data: args.data.clone(),
             iac,
         })
     }

@@ -284,7 +284,10 @@ mod tests {
 
     #[test]
     fn scanner_names_map_to_kinds() {
-        assert_eq!(FindingKind::from_scanner_name("vuln"), Some(FindingKind::Vulnerability));
+        assert_eq!(
+            FindingKind::from_scanner_name("vuln"),
+            Some(FindingKind::Vulnerability)
+        );
         assert_eq!(FindingKind::from_scanner_name("nope"), None);
     }
 }

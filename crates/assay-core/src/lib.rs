@@ -13,7 +13,7 @@ pub mod severity;
 pub mod target;
 
 pub use finding::{Finding, FindingKind, Location, PackageRef, Suppression};
-pub use report::{Report, ScanError, TargetSummary, SCHEMA_VERSION};
+pub use report::{CheckedRule, Report, SCHEMA_VERSION, ScanError, TargetSummary};
 pub use rule::{Rule, RuleDoc, RuleTarget};
 pub use severity::{ParseSeverityError, Severity};
 pub use target::{ParseTargetError, Target};

@@ -17,10 +17,19 @@ pub struct TargetSummary {
     pub name: String,
     /// `dockerfile`, `kubernetes`, `image`, ...
     pub kind: String,
-    /// Ids of the rules that ran on this target, so that formats listing passed checks
-    /// (JUnit) can name them. Not part of the JSON layout.
+    /// The rules that ran on this target, so that formats listing passed checks (JUnit) can
+    /// name them. Not part of the JSON layout.
     #[serde(skip)]
-    pub rules_checked: Vec<String>,
+    pub rules_checked: Vec<CheckedRule>,
+}
+
+/// A rule that ran on a target: its id and title.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct CheckedRule {
+    /// Rule id.
+    pub id: String,
+    /// Rule title.
+    pub title: String,
 }
 
 /// An input that could not be scanned; the scan goes on with the others and exits 2.
@@ -107,7 +116,12 @@ impl Report {
     pub fn counts_by_severity(&self) -> Vec<(Severity, usize)> {
         Severity::ALL_DESCENDING
             .iter()
-            .map(|s| (*s, self.findings.iter().filter(|f| f.severity == *s).count()))
+            .map(|s| {
+                (
+                    *s,
+                    self.findings.iter().filter(|f| f.severity == *s).count(),
+                )
+            })
             .collect()
     }
 

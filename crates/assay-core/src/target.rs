@@ -30,7 +30,9 @@ pub enum Target {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseTargetError {
     /// Neither an existing path nor an image reference.
-    #[error("{0}: no such file or directory (an image in a registry is written docker://NAME or host/repo:tag)")]
+    #[error(
+        "{0}: no such file or directory (an image in a registry is written docker://NAME or host/repo:tag)"
+    )]
     NotFound(String),
     /// A transport prefix with nothing after it.
     #[error("{0}: empty path or reference after the transport prefix")]
@@ -84,7 +86,10 @@ impl Target {
     pub fn is_image(&self) -> bool {
         matches!(
             self,
-            Target::OciLayout { .. } | Target::DockerArchive(_) | Target::Rootfs(_) | Target::Registry(_)
+            Target::OciLayout { .. }
+                | Target::DockerArchive(_)
+                | Target::Rootfs(_)
+                | Target::Registry(_)
         )
     }
 }
@@ -107,7 +112,8 @@ fn is_tag(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
         && !s.starts_with(['.', '-'])
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 /// A reference with an explicit registry host, a tag or a digest.
@@ -119,9 +125,12 @@ fn looks_like_image_reference(s: &str) -> bool {
         return true;
     }
     let first = s.split('/').next().unwrap_or("");
-    let has_host = s.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let has_host =
+        s.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
     let last = s.rsplit('/').next().unwrap_or("");
-    let has_tag = last.rsplit_once(':').is_some_and(|(name, tag)| !name.is_empty() && is_tag(tag));
+    let has_tag = last
+        .rsplit_once(':')
+        .is_some_and(|(name, tag)| !name.is_empty() && is_tag(tag));
     has_host || has_tag
 }
 
@@ -134,15 +143,27 @@ mod tests {
         assert_eq!(Target::parse("-"), Ok(Target::Stdin));
         assert_eq!(
             Target::parse("oci:/nonexistent/layout:v1"),
-            Ok(Target::OciLayout { dir: "/nonexistent/layout".into(), tag: Some("v1".into()) })
+            Ok(Target::OciLayout {
+                dir: "/nonexistent/layout".into(),
+                tag: Some("v1".into())
+            })
         );
         assert_eq!(
             Target::parse("docker-archive:img.tar"),
             Ok(Target::DockerArchive("img.tar".into()))
         );
-        assert_eq!(Target::parse("dir:/rootfs"), Ok(Target::Rootfs("/rootfs".into())));
-        assert_eq!(Target::parse("docker://alpine"), Ok(Target::Registry("alpine".into())));
-        assert!(matches!(Target::parse("oci:"), Err(ParseTargetError::Empty(_))));
+        assert_eq!(
+            Target::parse("dir:/rootfs"),
+            Ok(Target::Rootfs("/rootfs".into()))
+        );
+        assert_eq!(
+            Target::parse("docker://alpine"),
+            Ok(Target::Registry("alpine".into()))
+        );
+        assert!(matches!(
+            Target::parse("oci:"),
+            Err(ParseTargetError::Empty(_))
+        ));
     }
 
     #[test]
@@ -151,14 +172,26 @@ mod tests {
             Target::parse("registry.example.com/team/app"),
             Ok(Target::Registry("registry.example.com/team/app".into()))
         );
-        assert_eq!(Target::parse("alpine:3.20"), Ok(Target::Registry("alpine:3.20".into())));
-        assert!(matches!(Target::parse("does-not-exist"), Err(ParseTargetError::NotFound(_))));
-        assert!(matches!(Target::parse("./missing/Dockerfile"), Err(ParseTargetError::NotFound(_))));
+        assert_eq!(
+            Target::parse("alpine:3.20"),
+            Ok(Target::Registry("alpine:3.20".into()))
+        );
+        assert!(matches!(
+            Target::parse("does-not-exist"),
+            Err(ParseTargetError::NotFound(_))
+        ));
+        assert!(matches!(
+            Target::parse("./missing/Dockerfile"),
+            Err(ParseTargetError::NotFound(_))
+        ));
     }
 
     #[test]
     fn existing_paths_win() {
         let dir = std::env::temp_dir();
-        assert_eq!(Target::parse(dir.to_str().unwrap_or("/")), Ok(Target::Directory(dir.clone())));
+        assert_eq!(
+            Target::parse(dir.to_str().unwrap_or("/")),
+            Ok(Target::Directory(dir.clone()))
+        );
     }
 }

@@ -108,7 +108,9 @@ impl IacOptions {
                     Profile::PssBaseline => &["pss:baseline"],
                     Profile::PssRestricted => &["pss:baseline", "pss:restricted"],
                 };
-                rule.equivalents.iter().any(|e| levels.iter().any(|l| e.starts_with(l)))
+                rule.equivalents
+                    .iter()
+                    .any(|e| levels.iter().any(|l| e.starts_with(l)))
             }
             _ => true,
         }
@@ -129,8 +131,16 @@ mod tests {
                 assay_core::RuleTarget::Kubernetes => "ASSAY-K8S-",
                 other => panic!("unexpected target {other:?}"),
             };
-            assert!(rule.id.starts_with(prefix), "{} should start with {prefix}", rule.id);
-            assert!(!rule.title.is_empty() && !rule.description.is_empty() && !rule.remediation.is_empty());
+            assert!(
+                rule.id.starts_with(prefix),
+                "{} should start with {prefix}",
+                rule.id
+            );
+            assert!(
+                !rule.title.is_empty()
+                    && !rule.description.is_empty()
+                    && !rule.remediation.is_empty()
+            );
         }
     }
 }

@@ -27,11 +27,14 @@ fn rule_ids_raised(rule: &Rule, file: &Path, options: &IacOptions) -> Vec<String
     let text = fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let name = file.display().to_string();
     let findings = match rule.target {
-        RuleTarget::Dockerfile => dockerfile::scan(&name, &text, options)
-            .unwrap_or_else(|e| panic!("{e}")),
-        RuleTarget::Kubernetes => k8s::scan(&name, &text, options)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .findings,
+        RuleTarget::Dockerfile => {
+            dockerfile::scan(&name, &text, options).unwrap_or_else(|e| panic!("{e}"))
+        }
+        RuleTarget::Kubernetes => {
+            k8s::scan(&name, &text, options)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .findings
+        }
         other => panic!("no fixture runner for {other:?}"),
     };
     options
@@ -61,7 +64,9 @@ fn every_rule_fails_its_failing_fixture_and_passes_its_passing_one() {
         files.sort();
         let (mut fails, mut passes) = (0, 0);
         for file in files {
-            let Some(stem) = file.file_name().and_then(|n| n.to_str()) else { continue };
+            let Some(stem) = file.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
             if !stem.starts_with("fail") && !stem.starts_with("pass") {
                 continue;
             }
@@ -70,18 +75,35 @@ fn every_rule_fails_its_failing_fixture_and_passes_its_passing_one() {
             if stem.starts_with("fail") {
                 fails += 1;
                 if !hit {
-                    problems.push(format!("{}: {} raised {raised:?}, not the rule", rule.id, file.display()));
+                    problems.push(format!(
+                        "{}: {} raised {raised:?}, not the rule",
+                        rule.id,
+                        file.display()
+                    ));
                 }
             } else if stem.starts_with("pass") {
                 passes += 1;
                 if hit {
-                    problems.push(format!("{}: {} should pass but raised it", rule.id, file.display()));
+                    problems.push(format!(
+                        "{}: {} should pass but raised it",
+                        rule.id,
+                        file.display()
+                    ));
                 }
             }
         }
         if fails == 0 || passes == 0 {
-            problems.push(format!("{}: needs fail* and pass* fixtures in {}", rule.id, dir.display()));
+            problems.push(format!(
+                "{}: needs fail* and pass* fixtures in {}",
+                rule.id,
+                dir.display()
+            ));
         }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

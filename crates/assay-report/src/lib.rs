@@ -66,7 +66,9 @@ impl FromStr for Format {
             "junit" => Format::Junit,
             "gitlab" => Format::Gitlab(None),
             "gitlab-sast" => Format::Gitlab(Some(GitlabReportType::Sast)),
-            "gitlab-container-scanning" => Format::Gitlab(Some(GitlabReportType::ContainerScanning)),
+            "gitlab-container-scanning" => {
+                Format::Gitlab(Some(GitlabReportType::ContainerScanning))
+            }
             "gitlab-dependency-scanning" => {
                 Format::Gitlab(Some(GitlabReportType::DependencyScanning))
             }
@@ -120,7 +122,11 @@ pub enum RenderError {
 }
 
 /// Writes `report` in `format`.
-pub fn render(report: &Report, format: Format, options: &RenderOptions) -> Result<Vec<u8>, RenderError> {
+pub fn render(
+    report: &Report,
+    format: Format,
+    options: &RenderOptions,
+) -> Result<Vec<u8>, RenderError> {
     match format {
         Format::Table => Ok(formats::table::render(report, options.color).into_bytes()),
         Format::Json => formats::json::render(report),
@@ -129,7 +135,10 @@ pub fn render(report: &Report, format: Format, options: &RenderOptions) -> Resul
         Format::Gitlab(kind) => formats::gitlab::render(report, kind, options.scan_time),
         Format::Markdown => Ok(formats::markdown::render(report).into_bytes()),
         Format::Template => {
-            let (name, source) = options.template.as_ref().ok_or(RenderError::MissingTemplate)?;
+            let (name, source) = options
+                .template
+                .as_ref()
+                .ok_or(RenderError::MissingTemplate)?;
             formats::template::render(report, name, source).map(String::into_bytes)
         }
     }

@@ -7,9 +7,17 @@ use assay_report::formats::{markdown, sarif};
 
 fn report(n: usize, message_len: usize) -> Report {
     let mut report = Report::new("big", "0.0.0");
-    report.targets.push(TargetSummary { name: "f".into(), kind: "dockerfile".into(), rules_checked: vec![] });
+    report.targets.push(TargetSummary {
+        name: "f".into(),
+        kind: "dockerfile".into(),
+        rules_checked: vec![],
+    });
     for i in 0..n {
-        let severity = if i % 10 == 0 { Severity::Critical } else { Severity::Low };
+        let severity = if i % 10 == 0 {
+            Severity::Critical
+        } else {
+            Severity::Low
+        };
         let path = format!("dir/file{}.yaml", i / 100);
         let line = u32::try_from(i % 100 + 1).unwrap();
         report.findings.push(Finding::new(
@@ -69,5 +77,33 @@ fn markdown_stays_under_the_step_summary_cap() {
     let text = markdown::render(&report(20_000, 2_000));
     assert!(text.len() <= markdown::MAX_BYTES, "{}", text.len());
     assert!(text.contains("more finding(s) not listed"));
-    assert!(text.contains("| 2000 | 0 | 0 | 18000 |"), "counts cover every finding");
+    assert!(
+        text.contains("| 2000 | 0 | 0 | 18000 |"),
+        "counts cover every finding"
+    );
+}
+
+#[test]
+fn junit_is_well_formed_xml_with_a_failure_per_failing_rule() {
+    let mut r = report(20, 5);
+    r.findings[0].message = "bad <chars> & \"quotes\" \u{1} here".into();
+    let xml = assay_report::formats::junit::render(&r);
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut failures, mut cases) = (0, 0);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)) => {
+                match e.name().as_ref() {
+                    "failure" => failures += 1,
+                    "testcase" => cases += 1,
+                    _ => {}
+                }
+            }
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed: {e}\n{xml}"),
+        }
+    }
+    // 7 distinct rules fail on the one target.
+    assert_eq!((cases, failures), (7, 7));
 }

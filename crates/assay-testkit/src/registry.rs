@@ -29,26 +29,39 @@ pub enum StartError {
 impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StartError::Missing(p) => write!(f, "{} not found (apt-get install docker-registry)", p.display()),
+            StartError::Missing(p) => write!(
+                f,
+                "{} not found (apt-get install docker-registry)",
+                p.display()
+            ),
             StartError::Failed(why) => write!(f, "registry did not start: {why}"),
         }
     }
 }
 
 fn binary() -> PathBuf {
-    std::env::var_os("ASSAY_REGISTRY_BIN").map_or_else(|| PathBuf::from(DEFAULT_BINARY), PathBuf::from)
+    std::env::var_os("ASSAY_REGISTRY_BIN")
+        .map_or_else(|| PathBuf::from(DEFAULT_BINARY), PathBuf::from)
 }
 
 fn free_port() -> Result<u16, StartError> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| StartError::Failed(e.to_string()))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| StartError::Failed(e.to_string()))
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| StartError::Failed(e.to_string()))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| StartError::Failed(e.to_string()))
 }
 
 /// `GET /v2/` over plain HTTP; the status code, if the registry answered.
 fn probe(addr: SocketAddr) -> Option<u16> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(stream, "GET /v2/ HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        stream,
+        "GET /v2/ HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut head = [0u8; 32];
     let n = stream.read(&mut head).ok()?;
     let text = std::str::from_utf8(head.get(..n)?).ok()?;
@@ -70,7 +83,8 @@ impl Registry {
             let addr: SocketAddr = ([127, 0, 0, 1], port).into();
             let config = storage.path().join("config.yml");
             let data = storage.path().join("data");
-            std::fs::write(&config, config_text(&data, addr)).map_err(|e| StartError::Failed(e.to_string()))?;
+            std::fs::write(&config, config_text(&data, addr))
+                .map_err(|e| StartError::Failed(e.to_string()))?;
             let mut child = Command::new(&bin)
                 .arg("serve")
                 .arg(&config)
@@ -82,7 +96,11 @@ impl Registry {
             let deadline = Instant::now() + Duration::from_secs(15);
             while Instant::now() < deadline {
                 if probe(addr) == Some(200) {
-                    return Ok(Registry { child, addr, _storage: storage });
+                    return Ok(Registry {
+                        child,
+                        addr,
+                        _storage: storage,
+                    });
                 }
                 if let Ok(Some(status)) = child.try_wait() {
                     last = format!("exited with {status}");
@@ -153,11 +171,17 @@ mod tests {
 
     #[test]
     fn starts_a_registry_on_a_free_loopback_port_and_stops_it() {
-        let Some(registry) = Registry::start_or_skip("starts_a_registry") else { return };
+        let Some(registry) = Registry::start_or_skip("starts_a_registry") else {
+            return;
+        };
         assert!(registry.is_up());
         assert!(registry.host().starts_with("127.0.0.1:"));
         let addr = registry.addr();
         drop(registry);
-        assert_ne!(probe(addr), Some(200), "registry still answering after drop");
+        assert_ne!(
+            probe(addr),
+            Some(200),
+            "registry still answering after drop"
+        );
     }
 }

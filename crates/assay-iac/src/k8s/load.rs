@@ -139,14 +139,12 @@ pub(crate) fn parse(path: &str, text: &str) -> Result<Vec<Node>, ParseError> {
             .filter(|n| n.value != Value::Null)
             .collect()),
         Err(e) => {
-            if looks_like_json {
-                if let Err(json) = serde_json::from_str::<serde_json::Value>(text) {
-                    return Err(ParseError {
-                        path: path.to_string(),
-                        line: u32::try_from(json.line()).ok().filter(|l| *l > 0),
-                        message: format!("invalid json: {json}"),
-                    });
-                }
+            if looks_like_json && let Err(json) = serde_json::from_str::<serde_json::Value>(text) {
+                return Err(ParseError {
+                    path: path.to_string(),
+                    line: u32::try_from(json.line()).ok().filter(|l| *l > 0),
+                    message: format!("invalid json: {json}"),
+                });
             }
             Err(ParseError {
                 path: path.to_string(),
@@ -203,7 +201,10 @@ fn convert_data<'i>(data: &YamlData<'i, MarkedYaml<'i>>, depth: usize) -> Value 
             let mut entries: Vec<(String, Node)> = Vec::new();
             let mut merged: Vec<(String, Node)> = Vec::new();
             for (key, value) in map {
-                let key_at = (to_u32(key.span.start.line()), to_u32(key.span.start.col() + 1));
+                let key_at = (
+                    to_u32(key.span.start.line()),
+                    to_u32(key.span.start.col() + 1),
+                );
                 let name = key_text(&key.data);
                 let value = convert(value, Some(key_at), depth + 1);
                 if name == "<<" {

@@ -72,11 +72,53 @@ pub fn scan(path: &str, text: &str, options: &IacOptions) -> Result<ManifestScan
         return Ok(ManifestScan::default());
     }
     let inline = suppress::inline_comments(text);
-    let findings = rules::run(&objects, path, options, &inline);
+    let findings = rules::run(&objects, &[], path, options, &inline);
     Ok(ManifestScan {
         is_kubernetes: true,
         findings,
     })
+}
+
+/// Scans several files as one set, as `kubectl apply -f DIR` would deploy them: each file's
+/// findings are its own, but a NetworkPolicy or ServiceAccount in one file counts for the
+/// workloads of the others. `files` are (path, text) pairs; results come back in the same
+/// order, a parse error affecting only its own file.
+pub fn scan_set(
+    files: &[(String, String)],
+    options: &IacOptions,
+) -> Vec<Result<ManifestScan, ParseError>> {
+    let parsed: Vec<Result<Vec<Node>, ParseError>> = files
+        .iter()
+        .map(|(path, text)| load::parse(path, text))
+        .collect();
+    let per_file: Vec<Vec<Object<'_>>> = parsed
+        .iter()
+        .map(|roots| roots.as_ref().map(|r| objects(r)).unwrap_or_default())
+        .collect();
+    files
+        .iter()
+        .zip(&parsed)
+        .enumerate()
+        .map(|(i, ((path, text), roots))| {
+            roots.as_ref().map_err(Clone::clone)?;
+            let own = &per_file[i];
+            if own.is_empty() {
+                return Ok(ManifestScan::default());
+            }
+            let related: Vec<&Object<'_>> = per_file
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .flat_map(|(_, objs)| objs.iter())
+                .filter(|o| matches!(o.kind, "NetworkPolicy" | "ServiceAccount"))
+                .collect();
+            let inline = suppress::inline_comments(text);
+            Ok(ManifestScan {
+                is_kubernetes: true,
+                findings: rules::run(own, &related, path, options, &inline),
+            })
+        })
+        .collect()
 }
 
 /// The Kubernetes objects among `roots`, `List` kinds expanded into their items.
@@ -86,11 +128,11 @@ fn objects(roots: &[Node]) -> Vec<Object<'_>> {
         let Some(object) = Object::from_node(root) else {
             continue;
         };
-        if object.kind.ends_with("List") {
-            if let Some(items) = root.get("items") {
-                out.extend(items.items().iter().filter_map(Object::from_node));
-                continue;
-            }
+        if object.kind.ends_with("List")
+            && let Some(items) = root.get("items")
+        {
+            out.extend(items.items().iter().filter_map(Object::from_node));
+            continue;
         }
         out.push(object);
     }

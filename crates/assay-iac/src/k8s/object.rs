@@ -79,17 +79,16 @@ impl<'a> Object<'a> {
         self.root.get("metadata")
     }
 
-    /// `metadata.annotations.<key>` as a string.
-    pub fn annotation(&self, key: &str) -> Option<&'a str> {
-        self.metadata()?.get("annotations")?.get(key)?.as_str()
-    }
-
     /// The pod this object runs, for the workload kinds.
     pub fn pod(&self) -> Option<Pod<'a>> {
         let (spec, meta) = match self.kind {
             "Pod" => (self.root.get("spec")?, self.root.get("metadata")),
-            "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
-            | "ReplicationController" | "Job" => {
+            "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "ReplicationController"
+            | "Job" => {
                 let template = self.root.at("spec.template")?;
                 (template.get("spec")?, template.get("metadata"))
             }
@@ -113,10 +112,10 @@ impl<'a> Object<'a> {
         if let Some(m) = self.root.at("spec.jobTemplate.metadata") {
             out.push(m);
         }
-        if let Some(m) = self.pod().and_then(|p| p.meta) {
-            if self.kind != "Pod" {
-                out.push(m);
-            }
+        if let Some(m) = self.pod().and_then(|p| p.meta)
+            && self.kind != "Pod"
+        {
+            out.push(m);
         }
         out
     }
@@ -220,7 +219,10 @@ impl<'a> Pod<'a> {
 
     /// `volumes`.
     pub fn volumes(&self) -> &'a [Node] {
-        self.spec.get("volumes").map(Node::items).unwrap_or_default()
+        self.spec
+            .get("volumes")
+            .map(Node::items)
+            .unwrap_or_default()
     }
 
     /// The pod's labels, for matching NetworkPolicy selectors.

@@ -80,7 +80,10 @@ fn comment_of(line: &str) -> Option<&str> {
 fn parse_comment(comment: &str) -> Option<(Vec<String>, Option<String>)> {
     let rest = comment.trim_start().strip_prefix(COMMENT_MARKER)?;
     let (ids, reason) = match rest.split_once(char::is_whitespace) {
-        Some((ids, reason)) => (ids, Some(reason.trim().to_string()).filter(|r| !r.is_empty())),
+        Some((ids, reason)) => (
+            ids,
+            Some(reason.trim().to_string()).filter(|r| !r.is_empty()),
+        ),
         None => (rest, None),
     };
     Some((split_ids(ids), reason))
@@ -95,7 +98,8 @@ fn split_ids(list: &str) -> Vec<String> {
 }
 
 fn matches(ids: &[String], rule_id: &str) -> bool {
-    ids.iter().any(|id| id == "*" || id.eq_ignore_ascii_case(rule_id))
+    ids.iter()
+        .any(|id| id == "*" || id.eq_ignore_ascii_case(rule_id))
 }
 
 /// Marks `finding` suppressed when an annotation of `object` or an inline comment names its rule.

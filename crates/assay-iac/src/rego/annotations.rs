@@ -60,7 +60,9 @@ pub(crate) fn read(
         let mut yaml = String::new();
         i += 1;
         while i < lines.len() {
-            let Some(comment) = lines[i].trim_start().strip_prefix('#') else { break };
+            let Some(comment) = lines[i].trim_start().strip_prefix('#') else {
+                break;
+            };
             yaml.push_str(comment.strip_prefix(' ').unwrap_or(comment));
             yaml.push('\n');
             i += 1;
@@ -91,7 +93,8 @@ pub(crate) fn read(
             .or_insert_with(|| Annotation {
                 title: str_at(&value, &["title"]),
                 description: str_at(&value, &["description"]),
-                id: str_at(&value, &["custom", "id"]).or_else(|| str_at(&value, &["custom", "rule_id"])),
+                id: str_at(&value, &["custom", "id"])
+                    .or_else(|| str_at(&value, &["custom", "rule_id"])),
                 severity: str_at(&value, &["custom", "severity"]),
                 remediation: str_at(&value, &["custom", "remediation"])
                     .or_else(|| str_at(&value, &["custom", "fix"])),
@@ -153,6 +156,10 @@ mod tests {
     fn names_the_line_of_an_invalid_block() {
         let text = "package main\n# METADATA\n# title: [unclosed\ndeny := 1\n";
         let err = read("p.rego", text, "main", &mut Annotations::new()).expect_err("invalid");
-        assert!(err.to_string().starts_with("p.rego:2: invalid metadata annotation"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("p.rego:2: invalid metadata annotation"),
+            "{err}"
+        );
     }
 }

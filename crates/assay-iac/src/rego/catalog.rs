@@ -33,13 +33,15 @@ impl RuleKind {
             ("violation", RuleKind::Violation),
             ("warn", RuleKind::Warn),
         ] {
-            let Some(rest) = name.strip_prefix(base) else { continue };
+            let Some(rest) = name.strip_prefix(base) else {
+                continue;
+            };
             // Conftest: ^(deny|violation|warn)(_[a-zA-Z0-9]+)*$
             if rest.is_empty()
                 || (rest.starts_with('_')
-                    && rest[1..]
-                        .split('_')
-                        .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric())))
+                    && rest[1..].split('_').all(|part| {
+                        !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric())
+                    }))
             {
                 return Some(kind);
             }
@@ -108,8 +110,12 @@ impl Catalog {
                     } if args.is_empty() => (refr, span.line),
                     Rule::Default { .. } => continue,
                 };
-                let Some(rule_name) = base_name(refr) else { continue };
-                let Some(kind) = RuleKind::of(rule_name) else { continue };
+                let Some(rule_name) = base_name(refr) else {
+                    continue;
+                };
+                let Some(kind) = RuleKind::of(rule_name) else {
+                    continue;
+                };
                 seen.entry((name.clone(), rule_name.to_string()))
                     .or_insert_with(|| RuleDecl {
                         package: name.clone(),

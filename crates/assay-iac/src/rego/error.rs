@@ -144,9 +144,10 @@ fn line_of(location: &str) -> Option<u32> {
 pub(crate) fn lower_first(message: &str) -> String {
     let mut chars = message.chars();
     match (chars.next(), chars.next()) {
-        (Some(first), Some(second)) if first.is_uppercase() && second.is_lowercase() => {
-            first.to_lowercase().chain(message.chars().skip(1)).collect()
-        }
+        (Some(first), Some(second)) if first.is_uppercase() && second.is_lowercase() => first
+            .to_lowercase()
+            .chain(message.chars().skip(1))
+            .collect(),
         _ => message.to_string(),
     }
 }

@@ -4,6 +4,7 @@
 //! Files are read in sorted path order so that the same directory always gives the same engine,
 //! the same rule order and the same error first. Hidden directories (`.git`) are skipped.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -27,19 +28,8 @@ pub(crate) struct PolicyFiles {
 /// Next to policies, only files named `data.json`/`data.yaml` are data (OPA's bundle
 /// convention): policy folders often hold test fixtures and manifests that are not data.
 pub(crate) fn discover(roots: &[PathBuf]) -> Result<PolicyFiles, RegoError> {
-    let mut all = Vec::new();
-    for root in roots {
-        let meta = fs::metadata(root).map_err(|e| read_error(root, &e))?;
-        if meta.is_dir() {
-            walk(root, &mut all)?;
-        } else {
-            all.push(root.clone());
-        }
-    }
-    all.sort();
-    all.dedup();
     let mut files = PolicyFiles::default();
-    for path in all {
+    for path in collect(roots)? {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name.ends_with("_test.rego") {
             files.tests.push(path);
@@ -54,6 +44,17 @@ pub(crate) fn discover(roots: &[PathBuf]) -> Result<PolicyFiles, RegoError> {
 
 /// Data files below `roots` (the `--data` option): every JSON and YAML file.
 pub(crate) fn discover_data(roots: &[PathBuf]) -> Result<Vec<PathBuf>, RegoError> {
+    let mut all = collect(roots)?;
+    all.retain(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(is_data_file)
+    });
+    Ok(all)
+}
+
+/// Every file below `roots` (a root may be a file), sorted, without duplicates.
+fn collect(roots: &[PathBuf]) -> Result<Vec<PathBuf>, RegoError> {
     let mut all = Vec::new();
     for root in roots {
         let meta = fs::metadata(root).map_err(|e| read_error(root, &e))?;
@@ -65,11 +66,6 @@ pub(crate) fn discover_data(roots: &[PathBuf]) -> Result<Vec<PathBuf>, RegoError
     }
     all.sort();
     all.dedup();
-    all.retain(|p| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(is_data_file)
-    });
     Ok(all)
 }
 
@@ -84,11 +80,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), RegoError> {
         let path = entry.path();
         let hidden = entry.file_name().to_string_lossy().starts_with('.');
         let kind = entry.file_type().map_err(|e| read_error(&path, &e))?;
-        if kind.is_dir() || (kind.is_symlink() && path.is_dir()) {
-            if !hidden {
-                walk(&path, out)?;
-            }
-        } else if !hidden {
+        // Symlinked directories are not followed (no loops); symlinked files are read.
+        if hidden {
+            continue;
+        } else if kind.is_dir() {
+            walk(&path, out)?;
+        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
             out.push(path);
         }
     }
@@ -124,7 +121,7 @@ pub(crate) fn display(path: &Path) -> String {
 pub(crate) struct DataDocument {
     value: Map<String, Value>,
     /// Which file set each top-level key, for conflict messages.
-    origin: Vec<(String, String)>,
+    origin: BTreeMap<String, String>,
 }
 
 impl DataDocument {
@@ -143,11 +140,7 @@ impl DataDocument {
             });
         };
         for (key, value) in object {
-            let previous = self
-                .origin
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, f)| f.clone());
+            let previous = self.origin.get(&key).cloned();
             match self.value.get_mut(&key) {
                 Some(existing) => {
                     merge(existing, value, &key).map_err(|at| RegoError::Data {
@@ -159,7 +152,7 @@ impl DataDocument {
                     })?;
                 }
                 None => {
-                    self.origin.push((key.clone(), name.clone()));
+                    self.origin.insert(key.clone(), name.clone());
                     self.value.insert(key, value);
                 }
             }

@@ -48,8 +48,8 @@ mod verify;
 
 use annotations::Annotations;
 use catalog::{Catalog, RuleDecl, RuleKind};
-pub use error::RegoError;
 use error::Diagnostic;
+pub use error::RegoError;
 pub use input::{Input, dockerfile_input, manifest_input, manifest_inputs, resource_of};
 pub use verify::{TestCase, TestReport, TestStatus, run_tests};
 
@@ -97,8 +97,15 @@ impl Evaluation {
     /// Adds the findings and rule docs of another evaluation (another document), keeping the
     /// first doc seen for each rule id and the report order.
     pub fn merge(&mut self, other: Evaluation) {
+        let in_order = match (self.findings.last(), other.findings.first()) {
+            (Some(last), Some(first)) => last.sort_key() <= first.sort_key(),
+            _ => true,
+        };
         self.findings.extend(other.findings);
-        self.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        if !in_order {
+            self.findings
+                .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        }
         for doc in other.rules {
             if let Err(at) = self.rules.binary_search_by(|d| d.id.cmp(&doc.id)) {
                 self.rules.insert(at, doc);
@@ -136,7 +143,11 @@ impl fmt::Debug for PolicySet {
             .field("namespaces", &self.namespaces)
             .field(
                 "rules",
-                &self.decisions.iter().map(RuleDecl::path).collect::<Vec<_>>(),
+                &self
+                    .decisions
+                    .iter()
+                    .map(RuleDecl::path)
+                    .collect::<Vec<_>>(),
             )
             .field("tests", &self.tests.len())
             .finish()
@@ -258,11 +269,20 @@ impl PolicySet {
     /// calls. The result is the merge of every document's evaluation.
     pub fn evaluate_all(&self, inputs: &[Input]) -> Result<Evaluation, RegoError> {
         let mut engine = self.engine.clone();
-        let mut all = Evaluation::default();
+        let mut findings = Vec::new();
+        let mut docs: BTreeMap<String, RuleDoc> = BTreeMap::new();
         for input in inputs {
-            all.merge(self.evaluate_in(&mut engine, &input.value, &input.context)?);
+            let one = self.evaluate_in(&mut engine, &input.value, &input.context)?;
+            findings.extend(one.findings);
+            for doc in one.rules {
+                docs.entry(doc.id.clone()).or_insert(doc);
+            }
         }
-        Ok(all)
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        Ok(Evaluation {
+            findings,
+            rules: docs.into_values().collect(),
+        })
     }
 
     fn evaluate_in(
@@ -321,31 +341,29 @@ impl PolicySet {
     }
 }
 
-/// Parses one policy file into `engine`: as Rego v1 first, then as v0 (Conftest's older
-/// default). When both fail, the error that got further into the file is reported, which is
-/// the real mistake rather than a syntax version mismatch.
+/// Parses one policy file into `engine`: as Rego v1 first, then, when v1 says a keyword is
+/// missing (the mark of a v0 file: `deny[msg] { ... }`), as v0, Conftest's older default.
+///
+/// Files that fail v1 for any other reason are not retried: their v1 error is the real one,
+/// and regorus's v0 parser prints keyword warnings to stderr that would garble the CLI's
+/// one-line error.
 fn add_policy(engine: &mut regorus::Engine, name: &str, text: &str) -> Result<(), RegoError> {
     engine.set_rego_v0(false);
     let v1 = match engine.add_policy(name.to_string(), text.to_string()) {
         Ok(_) => return Ok(()),
         Err(e) => Diagnostic::from_regorus(&e),
     };
-    engine.set_rego_v0(true);
-    let v0 = engine.add_policy(name.to_string(), text.to_string());
-    engine.set_rego_v0(false);
-    let v0 = match v0 {
-        Ok(_) => return Ok(()),
-        Err(e) => Diagnostic::from_regorus(&e),
+    let best = if v1.message.contains("keyword is required") {
+        engine.set_rego_v0(true);
+        let v0 = engine.add_policy(name.to_string(), text.to_string());
+        engine.set_rego_v0(false);
+        match v0 {
+            Ok(_) => return Ok(()),
+            Err(e) => Diagnostic::from_regorus(&e),
+        }
+    } else {
+        v1
     };
-    let position = |d: &Diagnostic| {
-        d.location.as_deref().map(|loc| {
-            let mut parts = loc.rsplitn(3, ':');
-            let col: u32 = parts.next().and_then(|c| c.parse().ok()).unwrap_or(0);
-            let line: u32 = parts.next().and_then(|l| l.parse().ok()).unwrap_or(0);
-            (line, col)
-        })
-    };
-    let best = if position(&v0) > position(&v1) { v0 } else { v1 };
     Err(RegoError::Policy {
         location: best.location.unwrap_or_else(|| name.to_string()),
         message: best.message,

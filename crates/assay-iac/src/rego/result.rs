@@ -88,7 +88,10 @@ pub(crate) fn outcome(
     let resource = text(meta, &["resource"]).or_else(|| ctx.resource.clone());
     let mut references = strings(meta, "references");
     references.extend(text(meta, &["url"]));
-    let help_uri = references.first().cloned().or_else(|| note.help_uri.clone());
+    let help_uri = references
+        .first()
+        .cloned()
+        .or_else(|| note.help_uri.clone());
 
     let anchor = format!("{rule_id}\u{0}{message}");
     let mut finding = Finding::new(
@@ -132,18 +135,24 @@ fn text(meta: &Map<String, Value>, keys: &[&str]) -> Option<String> {
 /// The first of `keys` that holds a line number (a number or a numeric string).
 fn number(meta: &Map<String, Value>, keys: &[&str]) -> Result<Option<u32>, String> {
     for key in keys {
-        let Some(value) = meta.get(*key) else { continue };
+        let Some(value) = meta.get(*key) else {
+            continue;
+        };
         let parsed = match value {
-            Value::Number(n) => n
-                .as_u64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64)),
+            Value::Number(n) => n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                    .map(|f| f as u64)
+            }),
             Value::String(s) => s.trim().parse().ok(),
             Value::Null => continue,
             _ => None,
         };
         return match parsed.and_then(|n| u32::try_from(n).ok()) {
             Some(n) => Ok(Some(n)),
-            None => Err(format!("result field {key} must be a line number, got {value}")),
+            None => Err(format!(
+                "result field {key} must be a line number, got {value}"
+            )),
         };
     }
     Ok(None)

@@ -37,7 +37,11 @@ impl GitlabReportType {
     pub fn for_report(report: &Report) -> Self {
         if report.targets.iter().any(|t| t.kind == "image") {
             GitlabReportType::ContainerScanning
-        } else if report.findings.iter().any(|f| f.kind == FindingKind::Vulnerability) {
+        } else if report
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Vulnerability)
+        {
             GitlabReportType::DependencyScanning
         } else {
             GitlabReportType::Sast
@@ -66,8 +70,20 @@ fn severity(s: Severity) -> &'static str {
 
 /// GitLab recommends UUIDs; derive one from the stable finding id so it survives re-runs.
 fn uuid_from(id: &str) -> String {
-    let hex: String = id.chars().filter(char::is_ascii_hexdigit).chain(std::iter::repeat('0')).take(32).collect();
-    format!("{}-{}-5{}-8{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+    let hex: String = id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .chain(std::iter::repeat('0'))
+        .take(32)
+        .collect();
+    format!(
+        "{}-{}-5{}-8{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    )
 }
 
 fn timestamp(secs: i64) -> String {
@@ -86,7 +102,14 @@ fn identifiers(f: &Finding, report: &Report) -> Value {
     } else if f.kind == FindingKind::Vulnerability {
         ("osv", format!("https://osv.dev/vulnerability/{id}"))
     } else {
-        ("assay_rule", report.rules.get(id).and_then(|r| r.help_uri.clone()).unwrap_or_default())
+        (
+            "assay_rule",
+            report
+                .rules
+                .get(id)
+                .and_then(|r| r.help_uri.clone())
+                .unwrap_or_default(),
+        )
     };
     let mut ident = json!({ "type": kind, "name": id, "value": id });
     if let (false, Some(o)) = (url.is_empty(), ident.as_object_mut()) {
@@ -108,12 +131,18 @@ fn location(f: &Finding, kind: GitlabReportType, report: &Report) -> Value {
             let mut loc = json!({ "file": f.location.path });
             if let (Some(line), Some(o)) = (f.location.line, loc.as_object_mut()) {
                 o.insert("start_line".into(), json!(line));
-                o.insert("end_line".into(), json!(f.location.end_line.unwrap_or(line)));
+                o.insert(
+                    "end_line".into(),
+                    json!(f.location.end_line.unwrap_or(line)),
+                );
             }
             loc
         }
         GitlabReportType::ContainerScanning => {
-            let os = f.package.as_ref().map_or("unknown", |p| p.ecosystem.as_str());
+            let os = f
+                .package
+                .as_ref()
+                .map_or("unknown", |p| p.ecosystem.as_str());
             json!({ "dependency": dependency(), "operating_system": if os.is_empty() { "unknown" } else { os }, "image": report.artifact })
         }
         GitlabReportType::DependencyScanning => {
@@ -123,7 +152,11 @@ fn location(f: &Finding, kind: GitlabReportType, report: &Report) -> Value {
 }
 
 /// Renders the report; `kind` None picks [`GitlabReportType::for_report`].
-pub fn render(report: &Report, kind: Option<GitlabReportType>, scan_time: (i64, i64)) -> Result<Vec<u8>, RenderError> {
+pub fn render(
+    report: &Report,
+    kind: Option<GitlabReportType>,
+    scan_time: (i64, i64),
+) -> Result<Vec<u8>, RenderError> {
     let kind = kind.unwrap_or_else(|| GitlabReportType::for_report(report));
     let vulnerabilities: Vec<Value> = report
         .findings
@@ -164,7 +197,8 @@ pub fn render(report: &Report, kind: Option<GitlabReportType>, scan_time: (i64, 
         },
         "vulnerabilities": vulnerabilities,
     });
-    let mut out = serde_json::to_vec_pretty(&doc).map_err(|e| RenderError::Serialize(e.to_string()))?;
+    let mut out =
+        serde_json::to_vec_pretty(&doc).map_err(|e| RenderError::Serialize(e.to_string()))?;
     out.push(b'\n');
     Ok(out)
 }

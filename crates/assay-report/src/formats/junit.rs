@@ -22,8 +22,8 @@ pub fn render(report: &Report) -> String {
     let (mut total_tests, mut total_failures, mut total_errors) = (0usize, 0usize, 0usize);
     for target in &report.targets {
         let mut cases: BTreeMap<&str, (Vec<&Finding>, usize)> = BTreeMap::new();
-        for id in &target.rules_checked {
-            cases.entry(id.as_str()).or_default();
+        for rule in &target.rules_checked {
+            cases.entry(rule.id.as_str()).or_default();
         }
         for f in report.findings.iter().filter(|f| f.target == target.name) {
             cases.entry(f.rule_id.as_str()).or_default().0.push(f);
@@ -32,7 +32,10 @@ pub fn render(report: &Report) -> String {
             cases.entry(f.rule_id.as_str()).or_default().1 += 1;
         }
         let failures = cases.values().filter(|(f, _)| !f.is_empty()).count();
-        let skipped = cases.values().filter(|(f, s)| f.is_empty() && *s > 0).count();
+        let skipped = cases
+            .values()
+            .filter(|(f, s)| f.is_empty() && *s > 0)
+            .count();
         total_tests += cases.len();
         total_failures += failures;
         suites.push_str(&format!(
@@ -41,8 +44,23 @@ pub fn render(report: &Report) -> String {
             cases.len()
         ));
         for (id, (findings, suppressed)) in &cases {
-            let title = report.rules.get(*id).map(|r| r.title.as_str()).unwrap_or("");
-            let name = if title.is_empty() { id.to_string() } else { format!("{id}: {title}") };
+            let title = report
+                .rules
+                .get(*id)
+                .map(|r| r.title.as_str())
+                .or_else(|| {
+                    target
+                        .rules_checked
+                        .iter()
+                        .find(|r| r.id == *id)
+                        .map(|r| r.title.as_str())
+                })
+                .unwrap_or("");
+            let name = if title.is_empty() {
+                id.to_string()
+            } else {
+                format!("{id}: {title}")
+            };
             suites.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\"",
                 esc(&target.name),
@@ -54,9 +72,15 @@ pub fn render(report: &Report) -> String {
             }
             suites.push_str(">\n");
             if findings.is_empty() {
-                suites.push_str(&format!("      <skipped message=\"{suppressed} finding(s) suppressed\"/>\n"));
+                suites.push_str(&format!(
+                    "      <skipped message=\"{suppressed} finding(s) suppressed\"/>\n"
+                ));
             } else {
-                let worst = findings.iter().map(|f| f.severity).max().unwrap_or(Severity::Unknown);
+                let worst = findings
+                    .iter()
+                    .map(|f| f.severity)
+                    .max()
+                    .unwrap_or(Severity::Unknown);
                 let body: Vec<String> = findings
                     .iter()
                     .map(|f| format!("{} {} {}", f.severity, f.location.display(), f.message))

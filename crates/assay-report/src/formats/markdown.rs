@@ -39,7 +39,9 @@ fn row(f: &Finding) -> String {
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## assay scan: {}\n", escape(&report.artifact));
-    out.push_str("| CRITICAL | HIGH | MEDIUM | LOW | INFO | UNKNOWN |\n|---:|---:|---:|---:|---:|---:|\n|");
+    out.push_str(
+        "| CRITICAL | HIGH | MEDIUM | LOW | INFO | UNKNOWN |\n|---:|---:|---:|---:|---:|---:|\n|",
+    );
     for (_, n) in report.counts_by_severity() {
         let _ = write!(out, " {n} |");
     }
@@ -55,7 +57,11 @@ pub fn render(report: &Report) -> String {
         out.push_str("No findings.\n");
     } else {
         let mut by_severity: Vec<&Finding> = report.findings.iter().collect();
-        by_severity.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.sort_key().cmp(&b.sort_key())));
+        by_severity.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.sort_key().cmp(&b.sort_key()))
+        });
         out.push_str("| Severity | Rule | Location | Finding |\n|---|---|---|---|\n");
         let mut shown = 0;
         for f in &by_severity {
@@ -67,7 +73,11 @@ pub fn render(report: &Report) -> String {
             shown += 1;
         }
         if shown < by_severity.len() {
-            let _ = writeln!(out, "\n{} more finding(s) not listed; see the full report.", by_severity.len() - shown);
+            let _ = writeln!(
+                out,
+                "\n{} more finding(s) not listed; see the full report.",
+                by_severity.len() - shown
+            );
         }
     }
     if !report.errors.is_empty() {

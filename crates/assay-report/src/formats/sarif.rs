@@ -37,7 +37,10 @@ fn rule_json(doc: &RuleDoc, kind: &str) -> Value {
         markdown.push_str(&format!("\n\n**Fix:** {}", doc.remediation));
     }
     if !doc.equivalents.is_empty() {
-        markdown.push_str(&format!("\n\n**Equivalents:** {}", doc.equivalents.join(", ")));
+        markdown.push_str(&format!(
+            "\n\n**Equivalents:** {}",
+            doc.equivalents.join(", ")
+        ));
     }
     let mut rule = json!({
         "id": doc.id,
@@ -60,14 +63,21 @@ fn rule_json(doc: &RuleDoc, kind: &str) -> Value {
 
 fn result_json(f: &Finding, rule_index: usize) -> Value {
     let mut region = serde_json::Map::new();
-    region.insert("startLine".into(), json!(f.location.line.unwrap_or(1).max(1)));
+    region.insert(
+        "startLine".into(),
+        json!(f.location.line.unwrap_or(1).max(1)),
+    );
     if let Some(c) = f.location.column {
         region.insert("startColumn".into(), json!(c.max(1)));
     }
     if let Some(e) = f.location.end_line {
         region.insert("endLine".into(), json!(e.max(f.location.line.unwrap_or(1))));
     }
-    let uri = if f.location.path.is_empty() { f.target.as_str() } else { f.location.path.as_str() };
+    let uri = if f.location.path.is_empty() {
+        f.target.as_str()
+    } else {
+        f.location.path.as_str()
+    };
     let mut message = f.message.clone();
     if let Some(resource) = &f.resource {
         message.push_str(&format!(" [{resource}]"));
@@ -90,7 +100,11 @@ fn result_json(f: &Finding, rule_index: usize) -> Value {
         "partialFingerprints": { "assayFindingId/v1": f.id },
     });
     if let (Some(s), Some(obj)) = (&f.suppression, result.as_object_mut()) {
-        let kind = if s.kind == "assayignore" { "external" } else { "inSource" };
+        let kind = if s.kind == "assayignore" {
+            "external"
+        } else {
+            "inSource"
+        };
         let mut suppression = json!({ "kind": kind, "status": "accepted" });
         if let (Some(reason), Some(o)) = (&s.reason, suppression.as_object_mut()) {
             o.insert("justification".into(), json!(reason));
@@ -166,10 +180,18 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
 }
 
 /// Renders SARIF keeping at most `max_results` results and `max_gzip` gzipped bytes.
-pub fn render_within(report: &Report, max_results: usize, max_gzip: usize) -> Result<Vec<u8>, RenderError> {
+pub fn render_within(
+    report: &Report,
+    max_results: usize,
+    max_gzip: usize,
+) -> Result<Vec<u8>, RenderError> {
     // Active findings first, most severe first, then suppressed ones (GitHub shows those as
     // dismissed); within a severity the report's own order.
-    let mut all: Vec<&Finding> = report.findings.iter().chain(report.suppressed.iter()).collect();
+    let mut all: Vec<&Finding> = report
+        .findings
+        .iter()
+        .chain(report.suppressed.iter())
+        .collect();
     all.sort_by(|a, b| {
         a.suppression
             .is_some()
@@ -182,7 +204,8 @@ pub fn render_within(report: &Report, max_results: usize, max_gzip: usize) -> Re
         let mut kept: Vec<&Finding> = all[..keep].to_vec();
         kept.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let doc = document(report, &kept, all.len() - keep);
-        let mut bytes = serde_json::to_vec_pretty(&doc).map_err(|e| RenderError::Serialize(e.to_string()))?;
+        let mut bytes =
+            serde_json::to_vec_pretty(&doc).map_err(|e| RenderError::Serialize(e.to_string()))?;
         bytes.push(b'\n');
         // Only a document larger than the limit can gzip to more than it.
         if keep == 0 || bytes.len() <= max_gzip || gzip_len(&bytes) <= max_gzip {

@@ -22,37 +22,71 @@ fn paint(text: &str, severity: Severity, color: bool) -> String {
 }
 
 fn bold(text: &str, color: bool) -> String {
-    if color { format!("\x1b[1m{text}\x1b[0m") } else { text.to_string() }
+    if color {
+        format!("\x1b[1m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
 }
 
 /// Renders the table; `color` adds ANSI escapes.
 pub fn render(report: &Report, color: bool) -> String {
     let mut out = String::new();
     for target in &report.targets {
-        let findings: Vec<&Finding> = report.findings.iter().filter(|f| f.target == target.name).collect();
-        let suppressed = report.suppressed.iter().filter(|f| f.target == target.name).count();
+        let findings: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.target == target.name)
+            .collect();
+        let suppressed = report
+            .suppressed
+            .iter()
+            .filter(|f| f.target == target.name)
+            .count();
         let _ = writeln!(out, "{} ({})", bold(&target.name, color), target.kind);
-        let _ = writeln!(out, "{}", "=".repeat(target.name.chars().count() + target.kind.len() + 3));
+        let _ = writeln!(
+            out,
+            "{}",
+            "=".repeat(target.name.chars().count() + target.kind.len() + 3)
+        );
         let mut counts = String::new();
         for sev in Severity::ALL_DESCENDING {
             let n = findings.iter().filter(|f| f.severity == sev).count();
             if n > 0 {
-                let _ = write!(counts, "{}{sev}: {n}", if counts.is_empty() { "" } else { ", " });
+                let _ = write!(
+                    counts,
+                    "{}{sev}: {n}",
+                    if counts.is_empty() { "" } else { ", " }
+                );
             }
         }
         let _ = writeln!(
             out,
             "findings: {}{}{}",
             findings.len(),
-            if counts.is_empty() { String::new() } else { format!(" ({counts})") },
-            if suppressed > 0 { format!(", suppressed: {suppressed}") } else { String::new() }
+            if counts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({counts})")
+            },
+            if suppressed > 0 {
+                format!(", suppressed: {suppressed}")
+            } else {
+                String::new()
+            }
         );
         if !findings.is_empty() {
             out.push('\n');
         }
         for f in findings {
             let sev = format!("{:<8}", f.severity.as_str());
-            let _ = writeln!(out, "  {} {} {}", paint(&sev, f.severity, color), f.rule_id, f.location.display());
+            let _ = writeln!(
+                out,
+                "  {} {} {}",
+                paint(&sev, f.severity, color),
+                f.rule_id,
+                f.location.display()
+            );
             let _ = writeln!(out, "           {}", f.title);
             if f.message != f.title {
                 let _ = writeln!(out, "           {}", f.message);
@@ -74,12 +108,20 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push('\n');
     }
     let total = report.findings.len();
-    let _ = write!(out, "{} target(s) scanned, {total} finding(s)", report.targets.len());
+    let _ = write!(
+        out,
+        "{} target(s) scanned, {total} finding(s)",
+        report.targets.len()
+    );
     if !report.suppressed.is_empty() {
         let _ = write!(out, ", {} suppressed", report.suppressed.len());
     }
     if report.filtered_out > 0 {
-        let _ = write!(out, ", {} below the --severity filter not shown", report.filtered_out);
+        let _ = write!(
+            out,
+            ", {} below the --severity filter not shown",
+            report.filtered_out
+        );
     }
     out.push('\n');
     out

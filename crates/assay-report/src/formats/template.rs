@@ -10,11 +10,17 @@ use crate::RenderError;
 /// Renders `source` (named `name` in errors) with the report.
 pub fn render(report: &Report, name: &str, source: &str) -> Result<String, RenderError> {
     let mut env = Environment::new();
-    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build() {
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .build()
+    {
         env.set_syntax(syntax);
     }
-    env.add_template(name, source).map_err(|e| RenderError::Template(describe(name, &e)))?;
-    let template = env.get_template(name).map_err(|e| RenderError::Template(describe(name, &e)))?;
+    env.add_template(name, source)
+        .map_err(|e| RenderError::Template(describe(name, &e)))?;
+    let template = env
+        .get_template(name)
+        .map_err(|e| RenderError::Template(describe(name, &e)))?;
     let json = serde_json::to_value(report).map_err(|e| RenderError::Serialize(e.to_string()))?;
     let mut ctx = match &json {
         serde_json::Value::Object(map) => map.clone(),
@@ -28,7 +34,9 @@ pub fn render(report: &Report, name: &str, source: &str) -> Result<String, Rende
 
 /// One line: `file:line: what`.
 fn describe(name: &str, e: &minijinja::Error) -> String {
-    let what = e.detail().map_or_else(|| e.kind().to_string(), |d| format!("{}: {d}", e.kind()));
+    let what = e
+        .detail()
+        .map_or_else(|| e.kind().to_string(), |d| format!("{}: {d}", e.kind()));
     match e.line() {
         Some(line) => format!("{name}:{line}: {what}"),
         None => format!("{name}: {what}"),

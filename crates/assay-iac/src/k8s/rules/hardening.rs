@@ -212,11 +212,25 @@ fn check_pod(object: &Object<'_>, pod: &Pod<'_>, sink: &mut Sink<'_>) {
     let groups = [pod.security("runAsGroup"), pod.security("fsGroup")]
         .into_iter()
         .flatten()
-        .chain(pod.security("supplementalGroups").map(Node::items).unwrap_or_default());
+        .chain(
+            pod.security("supplementalGroups")
+                .map(Node::items)
+                .unwrap_or_default(),
+        );
     for at in groups.filter(|n| n.as_i64() == Some(0)) {
-        sink.object(&ROOT_GROUP, object, at, "securityContext.groups", "runs with the root group (GID 0)");
+        sink.object(
+            &ROOT_GROUP,
+            object,
+            at,
+            "securityContext.groups",
+            "runs with the root group (GID 0)",
+        );
     }
-    if let Some(at) = pod.spec.get("shareProcessNamespace").filter(|n| n.as_bool() == Some(true)) {
+    if let Some(at) = pod
+        .spec
+        .get("shareProcessNamespace")
+        .filter(|n| n.as_bool() == Some(true))
+    {
         sink.object(
             &SHARE_PROCESS_NAMESPACE,
             object,
@@ -225,10 +239,24 @@ fn check_pod(object: &Object<'_>, pod: &Pod<'_>, sink: &mut Sink<'_>) {
             "shares one process namespace between its containers",
         );
     }
-    if let Some(at) = pod.spec.get("hostAliases").filter(|n| !n.items().is_empty()) {
-        sink.object(&HOST_ALIASES, object, at, "spec.hostAliases", "overrides /etc/hosts with hostAliases");
+    if let Some(at) = pod
+        .spec
+        .get("hostAliases")
+        .filter(|n| !n.items().is_empty())
+    {
+        sink.object(
+            &HOST_ALIASES,
+            object,
+            at,
+            "spec.hostAliases",
+            "overrides /etc/hosts with hostAliases",
+        );
     }
-    if pod.spec.get("securityContext").is_none_or(|n| n.entries().is_empty()) {
+    if pod
+        .spec
+        .get("securityContext")
+        .is_none_or(|n| n.entries().is_empty())
+    {
         sink.object(
             &NO_POD_SECURITY_CONTEXT,
             object,
@@ -239,7 +267,12 @@ fn check_pod(object: &Object<'_>, pod: &Pod<'_>, sink: &mut Sink<'_>) {
     }
 }
 
-fn check_container(object: &Object<'_>, pod: &Pod<'_>, container: &Container<'_>, sink: &mut Sink<'_>) {
+fn check_container(
+    object: &Object<'_>,
+    pod: &Pod<'_>,
+    container: &Container<'_>,
+    sink: &mut Sink<'_>,
+) {
     let node = container.node;
     match container.security("readOnlyRootFilesystem") {
         Some(n) if n.as_bool() == Some(true) => {}
@@ -252,20 +285,51 @@ fn check_container(object: &Object<'_>, pod: &Pod<'_>, container: &Container<'_>
             "has a writable root filesystem",
         ),
     }
-    let added = container.security("capabilities.add").map(Node::items).unwrap_or_default();
-    let dropped = container.security("capabilities.drop").map(Node::items).unwrap_or_default();
-    let adds = |name: &str| added.iter().find(|c| capability(c).as_deref() == Some(name));
+    let added = container
+        .security("capabilities.add")
+        .map(Node::items)
+        .unwrap_or_default();
+    let dropped = container
+        .security("capabilities.drop")
+        .map(Node::items)
+        .unwrap_or_default();
+    let adds = |name: &str| {
+        added
+            .iter()
+            .find(|c| capability(c).as_deref() == Some(name))
+    };
     if let Some(at) = adds("SYS_ADMIN").or_else(|| adds("ALL")) {
-        sink.container(&SYS_ADMIN, object, container, at, "capabilities.add:SYS_ADMIN", "adds SYS_ADMIN");
+        sink.container(
+            &SYS_ADMIN,
+            object,
+            container,
+            at,
+            "capabilities.add:SYS_ADMIN",
+            "adds SYS_ADMIN",
+        );
     }
     let drops_net_raw = dropped
         .iter()
         .any(|c| matches!(capability(c).as_deref(), Some("ALL" | "NET_RAW")));
     if let Some(at) = adds("NET_RAW").or_else(|| adds("ALL")) {
-        sink.container(&NET_RAW, object, container, at, "capabilities.net_raw", "adds NET_RAW");
+        sink.container(
+            &NET_RAW,
+            object,
+            container,
+            at,
+            "capabilities.net_raw",
+            "adds NET_RAW",
+        );
     } else if !drops_net_raw {
         let at = container.security("capabilities.drop").unwrap_or(node);
-        sink.container(&NET_RAW, object, container, at, "capabilities.net_raw", "does not drop NET_RAW");
+        sink.container(
+            &NET_RAW,
+            object,
+            container,
+            at,
+            "capabilities.net_raw",
+            "does not drop NET_RAW",
+        );
     }
     for (field, rule, what) in [
         ("runAsUser", &LOW_UID, "UID"),
@@ -283,10 +347,23 @@ fn check_container(object: &Object<'_>, pod: &Pod<'_>, container: &Container<'_>
             ),
         }
     }
-    if let Some(at) = container.security("runAsGroup").filter(|n| n.as_i64() == Some(0)) {
-        sink.container(&ROOT_GROUP, object, container, at, "securityContext.runAsGroup", "runs with the root group (GID 0)");
+    if let Some(at) = container
+        .security("runAsGroup")
+        .filter(|n| n.as_i64() == Some(0))
+    {
+        sink.container(
+            &ROOT_GROUP,
+            object,
+            container,
+            at,
+            "securityContext.runAsGroup",
+            "runs with the root group (GID 0)",
+        );
     }
-    if node.get("securityContext").is_none_or(|n| n.entries().is_empty()) {
+    if node
+        .get("securityContext")
+        .is_none_or(|n| n.entries().is_empty())
+    {
         sink.container(
             &NO_CONTAINER_SECURITY_CONTEXT,
             object,
@@ -302,9 +379,15 @@ fn check_container(object: &Object<'_>, pod: &Pod<'_>, container: &Container<'_>
         .filter(|v| v.get("hostPath").is_some())
         .filter_map(|v| v.get("name").and_then(Node::as_str))
         .collect();
-    for mount in node.get("volumeMounts").map(Node::items).unwrap_or_default() {
+    for mount in node
+        .get("volumeMounts")
+        .map(Node::items)
+        .unwrap_or_default()
+    {
         let name = mount.get("name").and_then(Node::as_str).unwrap_or("");
-        if host_volumes.contains(&name) && mount.get("readOnly").and_then(Node::as_bool) != Some(true) {
+        if host_volumes.contains(&name)
+            && mount.get("readOnly").and_then(Node::as_bool) != Some(true)
+        {
             sink.container(
                 &WRITABLE_HOST_PATH,
                 object,

@@ -14,7 +14,11 @@ pub(super) const LATEST_TAG: Rule = rule(
     "Image uses the latest tag",
     "`latest` moves with every push: what runs is not what was reviewed or scanned, and a rollback cannot return to a known image.",
     "Pin the image to a version tag, ideally with its digest (`repo:1.4.2@sha256:...`).",
-    &["kube-score:container-image-tag", "checkov:CKV_K8S_14", "trivy:KSV013"],
+    &[
+        "kube-score:container-image-tag",
+        "checkov:CKV_K8S_14",
+        "trivy:KSV013",
+    ],
 );
 
 pub(super) const NO_TAG: Rule = rule(
@@ -23,7 +27,11 @@ pub(super) const NO_TAG: Rule = rule(
     "Image has no tag",
     "An image without a tag or digest means `latest`: what runs changes with every push to the repository.",
     "Add a version tag, ideally with its digest (`repo:1.4.2@sha256:...`).",
-    &["kube-score:container-image-tag", "checkov:CKV_K8S_14", "trivy:KSV013"],
+    &[
+        "kube-score:container-image-tag",
+        "checkov:CKV_K8S_14",
+        "trivy:KSV013",
+    ],
 );
 
 pub(super) const NO_DIGEST: Rule = Rule {
@@ -44,7 +52,10 @@ pub(super) const PULL_POLICY: Rule = rule(
     "Mutable image tag without imagePullPolicy Always",
     "With a tag that can move and a pull policy other than Always, nodes keep running whatever version they pulled first, so replicas drift apart.",
     "Pin the image by digest, or set `imagePullPolicy: Always`.",
-    &["kube-score:container-image-pull-policy", "checkov:CKV_K8S_15"],
+    &[
+        "kube-score:container-image-pull-policy",
+        "checkov:CKV_K8S_15",
+    ],
 );
 
 pub(super) const UNTRUSTED_REGISTRY: Rule = rule(
@@ -99,7 +110,10 @@ impl ImageRef {
         let (name, tag) = match name.get(last_slash..).and_then(|tail| tail.rfind(':')) {
             Some(colon) => {
                 let at = last_slash + colon;
-                (name.get(..at).unwrap_or(name), name.get(at + 1..).map(str::to_string))
+                (
+                    name.get(..at).unwrap_or(name),
+                    name.get(at + 1..).map(str::to_string),
+                )
             }
             None => (name, None),
         };
@@ -111,7 +125,11 @@ impl ImageRef {
             }
             _ => ("docker.io".to_string(), name.to_string()),
         };
-        let registry = if registry == "index.docker.io" { "docker.io".to_string() } else { registry };
+        let registry = if registry == "index.docker.io" {
+            "docker.io".to_string()
+        } else {
+            registry
+        };
         let repository = if registry == "docker.io" && !repository.contains('/') {
             format!("library/{repository}")
         } else {
@@ -138,15 +156,15 @@ impl ImageRef {
         }
         let full = self.full_name();
         let normalized = match entry.split_once('/') {
-            Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+            Some((first, _))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
                 entry.to_string()
             }
             Some(_) => format!("docker.io/{entry}"),
             None => entry.to_string(),
         };
-        full == normalized
-            || full.starts_with(&format!("{normalized}/"))
-            || entry == self.registry
+        full == normalized || full.starts_with(&format!("{normalized}/")) || entry == self.registry
     }
 }
 
@@ -154,7 +172,9 @@ pub(super) fn check(objects: &[Object<'_>], sink: &mut Sink<'_>) {
     let allowed = sink.options().allowed_registries.clone();
     for (object, pod) in pods(objects) {
         for container in pod.containers() {
-            let Some(at) = container.image() else { continue };
+            let Some(at) = container.image() else {
+                continue;
+            };
             let image = at.as_str().unwrap_or("");
             let reference = ImageRef::parse(image);
             let field = "image";
@@ -220,10 +240,26 @@ pub(super) fn check(objects: &[Object<'_>], sink: &mut Sink<'_>) {
             }
             let repository = reference.repository.to_ascii_lowercase();
             if repository.ends_with("/tiller") || repository == "tiller" {
-                sink.container(&TILLER, object, &container, at, field, "runs Helm v2 Tiller");
+                sink.container(
+                    &TILLER,
+                    object,
+                    &container,
+                    at,
+                    field,
+                    "runs Helm v2 Tiller",
+                );
             }
-            if repository.ends_with("kubernetes-dashboard") || repository.ends_with("kubernetesui/dashboard") {
-                sink.container(&DASHBOARD, object, &container, at, field, "runs the Kubernetes dashboard");
+            if repository.ends_with("kubernetes-dashboard")
+                || repository.ends_with("kubernetesui/dashboard")
+            {
+                sink.container(
+                    &DASHBOARD,
+                    object,
+                    &container,
+                    at,
+                    field,
+                    "runs the Kubernetes dashboard",
+                );
             }
         }
     }

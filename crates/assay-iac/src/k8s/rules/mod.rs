@@ -9,7 +9,15 @@ use super::object::{Container, Object};
 use super::suppress::{self, Inline};
 use crate::IacOptions;
 
+mod hardening;
+mod images;
+mod namespaces;
+mod network;
 mod pod_security;
+mod rbac;
+mod resources;
+mod secrets;
+mod service_account;
 
 /// Every Kubernetes rule, in id order (the ids are contiguous, see the test below).
 pub(super) static RULES: &[Rule] = &[
@@ -34,6 +42,71 @@ pub(super) static RULES: &[Rule] = &[
     pod_security::UNSAFE_SYSCTLS,
     pod_security::VOLUME_TYPES,
     pod_security::HOST_PROCESS,
+    hardening::READ_ONLY_ROOT,
+    hardening::RUNTIME_SOCKET,
+    hardening::NET_RAW,
+    hardening::SYS_ADMIN,
+    hardening::LOW_UID,
+    hardening::LOW_GID,
+    hardening::ROOT_GROUP,
+    hardening::SHARE_PROCESS_NAMESPACE,
+    hardening::HOST_ALIASES,
+    hardening::NO_CONTAINER_SECURITY_CONTEXT,
+    hardening::NO_POD_SECURITY_CONTEXT,
+    hardening::SENSITIVE_HOST_PATH,
+    hardening::WRITABLE_HOST_PATH,
+    resources::CPU_REQUEST,
+    resources::CPU_LIMIT,
+    resources::MEMORY_REQUEST,
+    resources::MEMORY_LIMIT,
+    resources::LIVENESS_PROBE,
+    resources::READINESS_PROBE,
+    resources::EPHEMERAL_STORAGE,
+    resources::CPU_REQUEST_EQUALS_LIMIT,
+    resources::MEMORY_REQUEST_EQUALS_LIMIT,
+    images::LATEST_TAG,
+    images::NO_TAG,
+    images::NO_DIGEST,
+    images::PULL_POLICY,
+    images::UNTRUSTED_REGISTRY,
+    images::TILLER,
+    images::DASHBOARD,
+    secrets::ENV_LITERAL,
+    secrets::ENV_SECRET_REF,
+    secrets::CONFIGMAP_SECRET,
+    service_account::AUTOMOUNT_TOKEN,
+    service_account::DEFAULT_SA_AUTOMOUNT,
+    service_account::DEFAULT_SA_USED,
+    service_account::DEFAULT_SA_BOUND,
+    namespaces::DEFAULT_NAMESPACE,
+    namespaces::MISSING_NAMESPACE,
+    namespaces::KUBE_SYSTEM,
+    rbac::WILDCARD_VERBS,
+    rbac::WILDCARD_RESOURCES,
+    rbac::WILDCARD_API_GROUPS,
+    rbac::CLUSTER_ADMIN,
+    rbac::SECRETS_READ,
+    rbac::POD_EXEC,
+    rbac::POD_ATTACH,
+    rbac::ESCALATE_BIND,
+    rbac::IMPERSONATE,
+    rbac::CREATE_WORKLOADS,
+    rbac::NODE_PROXY,
+    rbac::SYSTEM_MASTERS,
+    rbac::MANAGE_RBAC,
+    rbac::WEBHOOKS,
+    rbac::CSR_APPROVAL,
+    rbac::TOKEN_CREATE,
+    rbac::PERSISTENT_VOLUMES,
+    rbac::ANONYMOUS,
+    network::NODE_PORT,
+    network::LOAD_BALANCER,
+    network::EXTERNAL_IPS,
+    network::INGRESS_TLS,
+    network::NO_NETWORK_POLICY,
+    network::ALLOW_ALL_INGRESS,
+    network::ALLOW_ALL_EGRESS,
+    network::NGINX_SNIPPETS,
 ];
 
 /// A rule with the defaults every Kubernetes rule shares; opt-in rules override `opt_in`.
@@ -58,8 +131,12 @@ const fn rule(
 }
 
 /// Runs every rule family over `objects` and marks in-manifest suppressions.
+/// Runs every rule on `objects` (the file's own objects). `related` are objects of other files
+/// scanned together (a directory): they raise no findings but count for rules about how
+/// objects relate, such as NetworkPolicy coverage and ServiceAccount token settings.
 pub(super) fn run(
     objects: &[Object<'_>],
+    related: &[&Object<'_>],
     path: &str,
     options: &IacOptions,
     inline: &[Inline],
@@ -71,6 +148,14 @@ pub(super) fn run(
         findings: Vec::new(),
     };
     pod_security::check(objects, &mut sink);
+    hardening::check(objects, &mut sink);
+    resources::check(objects, &mut sink);
+    images::check(objects, &mut sink);
+    secrets::check(objects, &mut sink);
+    service_account::check(objects, related, &mut sink);
+    namespaces::check(objects, &mut sink);
+    rbac::check(objects, &mut sink);
+    network::check(objects, related, &mut sink);
     sink.findings
 }
 
@@ -148,7 +233,11 @@ fn pods<'o, 'a>(
 /// A capability name as PSS compares them: upper case, without `CAP_`.
 fn capability(node: &Node) -> Option<String> {
     let name = node.as_str()?.trim().to_ascii_uppercase();
-    Some(name.strip_prefix("CAP_").map(str::to_string).unwrap_or(name))
+    Some(
+        name.strip_prefix("CAP_")
+            .map(str::to_string)
+            .unwrap_or(name),
+    )
 }
 
 #[cfg(test)]
@@ -160,7 +249,7 @@ mod tests {
         for (index, rule) in RULES.iter().enumerate() {
             assert_eq!(rule.id, format!("ASSAY-K8S-{:03}", index + 1));
         }
-        assert!(RULES.len() >= 1, "only {} rules", RULES.len());
+        assert!(RULES.len() >= 80, "only {} rules", RULES.len());
     }
 
     #[test]

@@ -249,7 +249,11 @@ pub(super) const HOST_PROCESS: Rule = rule(
     "Windows HostProcess container",
     "A Windows HostProcess container runs directly on the node with the node's privileges; it is the Windows equivalent of a privileged container.",
     "Remove `windowsOptions.hostProcess: true`.",
-    &["pss:baseline:host-process", "cis-k8s:5.2.11", "trivy:KSV103"],
+    &[
+        "pss:baseline:host-process",
+        "cis-k8s:5.2.11",
+        "trivy:KSV103",
+    ],
 );
 
 /// Capabilities the baseline Pod Security Standard allows adding.
@@ -315,7 +319,11 @@ pub(super) fn check(objects: &[Object<'_>], sink: &mut Sink<'_>) {
 
 fn check_pod(object: &Object<'_>, pod: &Pod<'_>, sink: &mut Sink<'_>) {
     for (key, rule, what) in [
-        ("hostNetwork", &HOST_NETWORK, "shares the host network namespace"),
+        (
+            "hostNetwork",
+            &HOST_NETWORK,
+            "shares the host network namespace",
+        ),
         ("hostPID", &HOST_PID, "shares the host process namespace"),
         ("hostIPC", &HOST_IPC, "shares the host IPC namespace"),
     ] {
@@ -363,7 +371,10 @@ fn check_pod(object: &Object<'_>, pod: &Pod<'_>, sink: &mut Sink<'_>) {
             }
         }
     }
-    if let Some(node) = pod.security("windowsOptions.hostProcess").filter(|n| n.as_bool() == Some(true)) {
+    if let Some(node) = pod
+        .security("windowsOptions.hostProcess")
+        .filter(|n| n.as_bool() == Some(true))
+    {
         sink.object(
             &HOST_PROCESS,
             object,
@@ -372,7 +383,10 @@ fn check_pod(object: &Object<'_>, pod: &Pod<'_>, sink: &mut Sink<'_>) {
             "runs as a Windows HostProcess pod",
         );
     }
-    if let Some(node) = pod.security("seccompProfile.type").filter(|n| is_unconfined(n)) {
+    if let Some(node) = pod
+        .security("seccompProfile.type")
+        .filter(|n| is_unconfined(n))
+    {
         sink.object(
             &SECCOMP_UNCONFINED,
             object,
@@ -393,7 +407,10 @@ fn check_pod(object: &Object<'_>, pod: &Pod<'_>, sink: &mut Sink<'_>) {
             "disables seccomp for the pod",
         );
     }
-    if let Some(node) = pod.security("appArmorProfile.type").filter(|n| is_unconfined(n)) {
+    if let Some(node) = pod
+        .security("appArmorProfile.type")
+        .filter(|n| is_unconfined(n))
+    {
         sink.object(
             &APPARMOR_UNCONFINED,
             object,
@@ -415,7 +432,8 @@ fn check_pod(object: &Object<'_>, pod: &Pod<'_>, sink: &mut Sink<'_>) {
 }
 
 fn is_unconfined(node: &Node) -> bool {
-    node.as_str().is_some_and(|s| s.eq_ignore_ascii_case("unconfined"))
+    node.as_str()
+        .is_some_and(|s| s.eq_ignore_ascii_case("unconfined"))
 }
 
 fn check_selinux(
@@ -443,7 +461,10 @@ fn check_selinux(
         }
     }
     for key in ["user", "role"] {
-        if let Some(node) = options.get(key).filter(|n| n.text().is_some_and(|t| !t.is_empty())) {
+        if let Some(node) = options
+            .get(key)
+            .filter(|n| n.text().is_some_and(|t| !t.is_empty()))
+        {
             report(
                 &SELINUX_USER_ROLE,
                 node,
@@ -461,11 +482,24 @@ fn check_container(
     sink: &mut Sink<'_>,
 ) {
     let node = container.node;
-    if let Some(at) = container.security("privileged").filter(|n| n.as_bool() == Some(true)) {
-        sink.container(&PRIVILEGED, object, container, at, "securityContext.privileged", "runs privileged");
+    if let Some(at) = container
+        .security("privileged")
+        .filter(|n| n.as_bool() == Some(true))
+    {
+        sink.container(
+            &PRIVILEGED,
+            object,
+            container,
+            at,
+            "securityContext.privileged",
+            "runs privileged",
+        );
     }
     for port in node.get("ports").map(Node::items).unwrap_or_default() {
-        if let Some(at) = port.get("hostPort").filter(|n| n.as_i64().is_some_and(|p| p != 0)) {
+        if let Some(at) = port
+            .get("hostPort")
+            .filter(|n| n.as_i64().is_some_and(|p| p != 0))
+        {
             let number = at.as_i64().unwrap_or(0);
             sink.container(
                 &HOST_PORT,
@@ -479,7 +513,9 @@ fn check_container(
     }
     let added = container.security("capabilities.add");
     for cap_node in added.map(Node::items).unwrap_or_default() {
-        let Some(cap) = capability(cap_node) else { continue };
+        let Some(cap) = capability(cap_node) else {
+            continue;
+        };
         if !BASELINE_CAPS.contains(&cap.as_str()) {
             sink.container(
                 &CAPS_BEYOND_BASELINE,
@@ -539,19 +575,49 @@ fn check_container(
             "does not set runAsNonRoot to true",
         ),
     }
-    if let Some(at) = container.security("runAsUser").filter(|n| n.as_i64() == Some(0)) {
-        sink.container(&RUN_AS_ROOT_UID, object, container, at, "securityContext.runAsUser", "runs as UID 0");
+    if let Some(at) = container
+        .security("runAsUser")
+        .filter(|n| n.as_i64() == Some(0))
+    {
+        sink.container(
+            &RUN_AS_ROOT_UID,
+            object,
+            container,
+            at,
+            "securityContext.runAsUser",
+            "runs as UID 0",
+        );
     }
     let seccomp = pod.effective(container, "seccompProfile.type");
-    if let Some(at) = container.security("seccompProfile.type").filter(|n| is_unconfined(n)) {
-        sink.container(&SECCOMP_UNCONFINED, object, container, at, "securityContext.seccompProfile", "disables seccomp");
+    if let Some(at) = container
+        .security("seccompProfile.type")
+        .filter(|n| is_unconfined(n))
+    {
+        sink.container(
+            &SECCOMP_UNCONFINED,
+            object,
+            container,
+            at,
+            "securityContext.seccompProfile",
+            "disables seccomp",
+        );
     }
-    let container_legacy =
-        pod.annotation(&format!("container.seccomp.security.alpha.kubernetes.io/{}", container.name));
+    let container_legacy = pod.annotation(&format!(
+        "container.seccomp.security.alpha.kubernetes.io/{}",
+        container.name
+    ));
     if let Some(at) = container_legacy.filter(|n| is_unconfined(n)) {
-        sink.container(&SECCOMP_UNCONFINED, object, container, at, "annotations.seccomp", "disables seccomp");
+        sink.container(
+            &SECCOMP_UNCONFINED,
+            object,
+            container,
+            at,
+            "annotations.seccomp",
+            "disables seccomp",
+        );
     }
-    let legacy = container_legacy.or_else(|| pod.annotation("seccomp.security.alpha.kubernetes.io/pod"));
+    let legacy =
+        container_legacy.or_else(|| pod.annotation("seccomp.security.alpha.kubernetes.io/pod"));
     let confined = seccomp
         .and_then(Node::as_str)
         .is_some_and(|t| t == "RuntimeDefault" || t == "Localhost")
@@ -568,18 +634,48 @@ fn check_container(
             "has no seccomp profile",
         );
     }
-    if let Some(at) = container.security("appArmorProfile.type").filter(|n| is_unconfined(n)) {
-        sink.container(&APPARMOR_UNCONFINED, object, container, at, "securityContext.appArmorProfile", "disables AppArmor");
-    }
-    if let Some(at) = pod
-        .annotation(&format!("container.apparmor.security.beta.kubernetes.io/{}", container.name))
+    if let Some(at) = container
+        .security("appArmorProfile.type")
         .filter(|n| is_unconfined(n))
     {
-        sink.container(&APPARMOR_UNCONFINED, object, container, at, "annotations.apparmor", "disables AppArmor");
+        sink.container(
+            &APPARMOR_UNCONFINED,
+            object,
+            container,
+            at,
+            "securityContext.appArmorProfile",
+            "disables AppArmor",
+        );
+    }
+    if let Some(at) = pod
+        .annotation(&format!(
+            "container.apparmor.security.beta.kubernetes.io/{}",
+            container.name
+        ))
+        .filter(|n| is_unconfined(n))
+    {
+        sink.container(
+            &APPARMOR_UNCONFINED,
+            object,
+            container,
+            at,
+            "annotations.apparmor",
+            "disables AppArmor",
+        );
     }
     check_selinux(object, Some(container), node.get("securityContext"), sink);
-    if let Some(at) = container.security("procMount").filter(|n| n.as_str() != Some("Default")) {
-        sink.container(&PROC_MOUNT, object, container, at, "securityContext.procMount", "unmasks /proc");
+    if let Some(at) = container
+        .security("procMount")
+        .filter(|n| n.as_str() != Some("Default"))
+    {
+        sink.container(
+            &PROC_MOUNT,
+            object,
+            container,
+            at,
+            "securityContext.procMount",
+            "unmasks /proc",
+        );
     }
     if let Some(at) = container
         .security("windowsOptions.hostProcess")

@@ -13,7 +13,11 @@ pub(super) const CPU_REQUEST: Rule = rule(
     "Container has no CPU request",
     "Without a CPU request the scheduler cannot place the pod sensibly and the container is the first to be starved under contention.",
     "Set `resources.requests.cpu` to the CPU the container needs at steady state.",
-    &["kube-score:container-resources", "checkov:CKV_K8S_10", "trivy:KSV015"],
+    &[
+        "kube-score:container-resources",
+        "checkov:CKV_K8S_10",
+        "trivy:KSV015",
+    ],
 );
 
 pub(super) const CPU_LIMIT: Rule = rule(
@@ -22,7 +26,11 @@ pub(super) const CPU_LIMIT: Rule = rule(
     "Container has no CPU limit",
     "A container without a CPU limit can use every core of the node, starving its neighbours (a denial of service from one compromised or buggy pod).",
     "Set `resources.limits.cpu`.",
-    &["kube-score:container-resources", "checkov:CKV_K8S_11", "trivy:KSV011"],
+    &[
+        "kube-score:container-resources",
+        "checkov:CKV_K8S_11",
+        "trivy:KSV011",
+    ],
 );
 
 pub(super) const MEMORY_REQUEST: Rule = rule(
@@ -31,7 +39,11 @@ pub(super) const MEMORY_REQUEST: Rule = rule(
     "Container has no memory request",
     "Without a memory request the scheduler may overcommit the node and the container is among the first evicted under memory pressure.",
     "Set `resources.requests.memory`.",
-    &["kube-score:container-resources", "checkov:CKV_K8S_12", "trivy:KSV016"],
+    &[
+        "kube-score:container-resources",
+        "checkov:CKV_K8S_12",
+        "trivy:KSV016",
+    ],
 );
 
 pub(super) const MEMORY_LIMIT: Rule = rule(
@@ -40,7 +52,11 @@ pub(super) const MEMORY_LIMIT: Rule = rule(
     "Container has no memory limit",
     "A container without a memory limit can exhaust the node's memory and get other pods OOM-killed.",
     "Set `resources.limits.memory`.",
-    &["kube-score:container-resources", "checkov:CKV_K8S_13", "trivy:KSV018"],
+    &[
+        "kube-score:container-resources",
+        "checkov:CKV_K8S_13",
+        "trivy:KSV018",
+    ],
 );
 
 pub(super) const LIVENESS_PROBE: Rule = rule(
@@ -115,11 +131,22 @@ pub(super) fn check(objects: &[Object<'_>], sink: &mut Sink<'_>) {
                 ("limits.memory", &MEMORY_LIMIT, "has no memory limit"),
             ] {
                 if get(path).is_none() {
-                    sink.container(rule, object, &container, at, &format!("resources.{path}"), what);
+                    sink.container(
+                        rule,
+                        object,
+                        &container,
+                        at,
+                        &format!("resources.{path}"),
+                        what,
+                    );
                 }
             }
-            let request = resources.and_then(|r| r.get("requests")).and_then(|r| r.get("ephemeral-storage"));
-            let limit = resources.and_then(|r| r.get("limits")).and_then(|r| r.get("ephemeral-storage"));
+            let request = resources
+                .and_then(|r| r.get("requests"))
+                .and_then(|r| r.get("ephemeral-storage"));
+            let limit = resources
+                .and_then(|r| r.get("limits"))
+                .and_then(|r| r.get("ephemeral-storage"));
             if request.is_none() || limit.is_none() {
                 sink.container(
                     &EPHEMERAL_STORAGE,
@@ -130,20 +157,24 @@ pub(super) fn check(objects: &[Object<'_>], sink: &mut Sink<'_>) {
                     "has no ephemeral-storage request and limit",
                 );
             }
-            for (resource, rule) in [("cpu", &CPU_REQUEST_EQUALS_LIMIT), ("memory", &MEMORY_REQUEST_EQUALS_LIMIT)] {
+            for (resource, rule) in [
+                ("cpu", &CPU_REQUEST_EQUALS_LIMIT),
+                ("memory", &MEMORY_REQUEST_EQUALS_LIMIT),
+            ] {
                 let request = get(&format!("requests.{resource}")).and_then(quantity);
                 let limit = get(&format!("limits.{resource}"));
-                if let (Some(request), Some(limit_node)) = (request, limit) {
-                    if quantity(limit_node).is_some_and(|l| (l - request).abs() > f64::EPSILON * l.abs().max(1.0)) {
-                        sink.container(
-                            rule,
-                            object,
-                            &container,
-                            limit_node,
-                            &format!("resources.{resource}"),
-                            &format!("has a {resource} request different from its limit"),
-                        );
-                    }
+                if let (Some(request), Some(limit_node)) = (request, limit)
+                    && quantity(limit_node)
+                        .is_some_and(|l| (l - request).abs() > f64::EPSILON * l.abs().max(1.0))
+                {
+                    sink.container(
+                        rule,
+                        object,
+                        &container,
+                        limit_node,
+                        &format!("resources.{resource}"),
+                        &format!("has a {resource} request different from its limit"),
+                    );
                 }
             }
             if container.kind != ContainerKind::Container || is_job {

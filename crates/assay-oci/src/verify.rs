@@ -1,0 +1,157 @@
+//! Readers that check what flows through them: a blob's digest and size, and byte limits.
+//! They fail inside `read`, so a mismatch stops every consumer at once instead of relying on
+//! each caller to remember a final check.
+
+use std::io::{self, Read};
+
+use crate::digest::{Digest, Hasher};
+use crate::error::Error;
+
+/// Failures raised inside a reader stack, carried in an [`io::Error`] and turned back into
+/// [`Error`] at the crate boundary.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StreamError {
+    /// The bytes hash to another digest.
+    #[error("digest mismatch: expected {expected}, got {actual}")]
+    DigestMismatch {
+        /// Expected digest.
+        expected: Digest,
+        /// Actual digest.
+        actual: Digest,
+    },
+    /// More or fewer bytes than the descriptor said.
+    #[error("size mismatch: expected {expected} bytes, read {actual}")]
+    SizeMismatch {
+        /// Expected size.
+        expected: u64,
+        /// Bytes read.
+        actual: u64,
+    },
+    /// A byte limit was hit.
+    #[error("{what} exceeds the limit of {limit}")]
+    LimitExceeded {
+        /// What grew too large.
+        what: String,
+        /// The limit.
+        limit: u64,
+    },
+}
+
+impl StreamError {
+    pub(crate) fn into_io(self) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, self)
+    }
+}
+
+/// Hashes everything read and, at end of stream, fails unless the digest (and the size, when
+/// known) match. Reading past a known size fails at once, so an endless blob stops early.
+#[derive(Debug)]
+pub struct VerifyingReader<R> {
+    inner: R,
+    hasher: Option<Hasher>,
+    expected: Digest,
+    size: Option<u64>,
+    read: u64,
+}
+
+impl<R: Read> VerifyingReader<R> {
+    /// Wraps `inner`, which should hash to `expected` and be `size` bytes long if given.
+    pub fn new(inner: R, expected: Digest, size: Option<u64>) -> VerifyingReader<R> {
+        let hasher = Some(Hasher::new(expected.algorithm()));
+        VerifyingReader { inner, hasher, expected, size, read: 0 }
+    }
+
+    /// Bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.read
+    }
+
+    /// Reads what the consumer left unread and checks the digest; decoders and tar readers
+    /// stop before the end (gzip trailers, tar padding), so callers must finish explicitly.
+    pub fn finish(mut self, what: &str) -> Result<u64, Error> {
+        let read = io::copy(&mut self, &mut io::sink());
+        match read {
+            Ok(_) => Ok(self.read),
+            Err(e) => {
+                let path = std::path::PathBuf::from(what);
+                Err(Error::from_stream(e, what, None, |source| Error::Io { path, source }))
+            }
+        }
+    }
+
+    fn check(&mut self) -> io::Result<()> {
+        let Some(hasher) = self.hasher.take() else {
+            return Ok(());
+        };
+        if let Some(expected) = self.size
+            && expected != self.read
+        {
+            return Err(StreamError::SizeMismatch { expected, actual: self.read }.into_io());
+        }
+        let actual = hasher.finish();
+        if actual != self.expected {
+            return Err(StreamError::DigestMismatch { expected: self.expected.clone(), actual }.into_io());
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for VerifyingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.hasher.is_none() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            self.check()?;
+            return Ok(0);
+        }
+        let chunk = buf.get(..n).unwrap_or_default();
+        self.read += n as u64;
+        if let Some(expected) = self.size
+            && self.read > expected
+        {
+            self.hasher = None;
+            return Err(StreamError::SizeMismatch { expected, actual: self.read }.into_io());
+        }
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(chunk);
+        }
+        Ok(n)
+    }
+}
+
+/// Fails once more than `limit` bytes have been read: the guard against decompression bombs.
+#[derive(Debug)]
+pub struct LimitReader<R> {
+    inner: R,
+    limit: u64,
+    read: u64,
+    what: &'static str,
+}
+
+impl<R: Read> LimitReader<R> {
+    /// Allows at most `limit` bytes of `what` through.
+    pub fn new(inner: R, limit: u64, what: &'static str) -> LimitReader<R> {
+        LimitReader { inner, limit, read: 0, what }
+    }
+
+    /// Bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.read
+    }
+}
+
+impl<R: Read> Read for LimitReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read > self.limit {
+            return Err(StreamError::LimitExceeded { what: self.what.to_string(), limit: self.limit }.into_io());
+        }
+        Ok(n)
+    }
+}
