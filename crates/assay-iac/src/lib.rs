@@ -13,8 +13,10 @@ use assay_core::{Finding, Rule, Severity};
 use serde::Deserialize;
 
 pub mod dockerfile;
+pub mod image_ref;
 pub mod k8s;
 pub mod rego;
+pub mod secret_name;
 
 /// Every built-in IaC rule, Dockerfile rules first.
 pub fn rules() -> impl Iterator<Item = &'static Rule> {

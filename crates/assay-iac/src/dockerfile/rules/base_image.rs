@@ -5,6 +5,7 @@ use assay_core::{Rule, Severity};
 
 use super::{Ctx, Hit, excerpt, rule};
 use crate::dockerfile::parse::Stage;
+use crate::image_ref::ImageRef;
 
 pub(crate) const LATEST: Rule = rule(
     "ASSAY-DF-001",
@@ -91,55 +92,6 @@ pub(crate) const COPY_FROM_UNDEFINED: Rule = rule(
     false,
 );
 
-/// A parsed image reference.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ImageRef {
-    /// `docker.io/library/debian`.
-    pub repository: String,
-    pub tag: Option<String>,
-    pub digest: Option<String>,
-}
-
-/// Parses `[registry/]path[:tag][@digest]`, normalizing Docker Hub names.
-pub(crate) fn parse_ref(text: &str) -> ImageRef {
-    let (name, digest) = match text.split_once('@') {
-        Some((n, d)) => (n, Some(d.to_string())),
-        None => (text, None),
-    };
-    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
-    let (name, tag) = match name.get(last_slash..).and_then(|tail| tail.rfind(':')) {
-        Some(colon) => {
-            let at = last_slash + colon;
-            (
-                name.get(..at).unwrap_or(name),
-                name.get(at + 1..).map(str::to_string),
-            )
-        }
-        None => (name, None),
-    };
-    ImageRef {
-        repository: normalize_repository(name),
-        tag,
-        digest,
-    }
-}
-
-/// `debian` -> `docker.io/library/debian`, `user/app` -> `docker.io/user/app`.
-pub(crate) fn normalize_repository(name: &str) -> String {
-    let name = name.to_ascii_lowercase();
-    let first = name.split('/').next().unwrap_or("");
-    let has_registry =
-        name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
-    if has_registry {
-        name.strip_prefix("index.docker.io/")
-            .map_or(name.clone(), |r| format!("docker.io/{r}"))
-    } else if name.contains('/') {
-        format!("docker.io/{name}")
-    } else {
-        format!("docker.io/library/{name}")
-    }
-}
-
 /// Whether `stage`'s base is an earlier stage of this file.
 fn is_stage_ref(ctx: &Ctx<'_>, stage: &Stage) -> bool {
     ctx.stage_named(&stage.base)
@@ -158,33 +110,6 @@ fn external_base<'a>(ctx: &Ctx<'a>, stage: &'a Stage) -> &'a Stage {
         }
     }
     current
-}
-
-fn allowed(entry: &str, repository: &str) -> bool {
-    let entry = entry.trim().trim_end_matches('/').to_ascii_lowercase();
-    let entry = if entry.contains('.')
-        || entry.contains(':')
-        || entry == "localhost"
-        || entry.contains('/')
-    {
-        entry
-    } else {
-        normalize_repository(&entry)
-    };
-    repository == entry || repository.starts_with(&format!("{entry}/"))
-}
-
-fn golden_matches(entry: &str, image: &ImageRef) -> bool {
-    let golden = parse_ref(entry.trim());
-    golden.repository == image.repository
-        && golden
-            .tag
-            .as_ref()
-            .is_none_or(|t| image.tag.as_ref() == Some(t))
-        && golden
-            .digest
-            .as_ref()
-            .is_none_or(|d| image.digest.as_ref() == Some(d))
 }
 
 pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
@@ -222,7 +147,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
         {
             continue;
         }
-        let image = parse_ref(&stage.base);
+        let image = ImageRef::parse(&stage.base);
         match (&image.tag, &image.digest) {
             (None, None) => ctx.hit(
                 out,
@@ -249,14 +174,15 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
             );
         }
         let registries = &ctx.options.allowed_registries;
-        if !registries.is_empty() && !registries.iter().any(|r| allowed(r, &image.repository)) {
+        if !registries.is_empty() && !registries.iter().any(|r| image.allowed_by(r)) {
             ctx.hit(
                 out,
                 &REGISTRY,
                 stage.from,
                 format!(
                     "base image `{}` ({}) is not from an allowed registry",
-                    stage.base, image.repository
+                    stage.base,
+                    image.full_name()
                 ),
             );
         }
@@ -266,13 +192,8 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
     {
         let root = external_base(ctx, last);
         if !root.base_unresolved {
-            let image = parse_ref(&root.base);
-            if !ctx
-                .options
-                .golden_images
-                .iter()
-                .any(|g| golden_matches(g, &image))
-            {
+            let image = ImageRef::parse(&root.base);
+            if !ctx.options.golden_images.iter().any(|g| image.is_golden(g)) {
                 ctx.hit(
                     out,
                     &GOLDEN,
@@ -308,18 +229,16 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
             Some(t) if t.index < current.index => {}
             _ if from.contains(['/', ':', '.']) => {
                 // `COPY --from=<image>` pulls an image too: same registry policy as FROM.
-                let image = parse_ref(from);
+                let image = ImageRef::parse(from);
                 let registries = &ctx.options.allowed_registries;
-                if !registries.is_empty()
-                    && !registries.iter().any(|r| allowed(r, &image.repository))
-                {
+                if !registries.is_empty() && !registries.iter().any(|r| image.allowed_by(r)) {
                     ctx.hit(
                         out,
                         &REGISTRY,
                         idx,
                         format!(
                             "`--from={from}` ({}) is not from an allowed registry",
-                            image.repository
+                            image.full_name()
                         ),
                     );
                 }
@@ -331,50 +250,5 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
                 format!("`--from={from}` is not an earlier stage"),
             ),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_references() {
-        let r = parse_ref("registry.example.com:5000/team/app:1.2@sha256:abc");
-        assert_eq!(r.repository, "registry.example.com:5000/team/app");
-        assert_eq!(r.tag.as_deref(), Some("1.2"));
-        assert_eq!(r.digest.as_deref(), Some("sha256:abc"));
-        assert_eq!(parse_ref("debian").repository, "docker.io/library/debian");
-        assert_eq!(
-            parse_ref("bitnami/redis:7").repository,
-            "docker.io/bitnami/redis"
-        );
-    }
-
-    #[test]
-    fn matches_golden_images_by_repository_and_tag() {
-        assert!(golden_matches(
-            "debian",
-            &parse_ref("docker.io/library/debian:12")
-        ));
-        assert!(golden_matches("debian:12", &parse_ref("debian:12")));
-        assert!(!golden_matches("debian:12", &parse_ref("debian:11")));
-        assert!(!golden_matches(
-            "registry.example.com/golden/debian",
-            &parse_ref("debian:12")
-        ));
-    }
-
-    #[test]
-    fn matches_registry_prefixes() {
-        assert!(allowed(
-            "registry.example.com/golden/",
-            "registry.example.com/golden/debian"
-        ));
-        assert!(!allowed(
-            "registry.example.com/golden",
-            "registry.example.com/goldenx/debian"
-        ));
-        assert!(allowed("docker.io", "docker.io/library/debian"));
     }
 }

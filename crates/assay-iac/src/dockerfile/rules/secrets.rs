@@ -6,6 +6,7 @@ use assay_core::{Rule, Severity};
 
 use super::instructions::sources_and_dest;
 use super::{Ctx, Hit, rule};
+use crate::secret_name::is_secret_name;
 
 pub(crate) const ENV_SECRET: Rule = rule(
     "ASSAY-DF-034",
@@ -36,40 +37,6 @@ pub(crate) const RUN_TOKEN: Rule = rule(
     &["cis-docker:4.10"],
     false,
 );
-
-const SECRET_NAME_PARTS: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE_KEY",
-    "ACCESS_KEY",
-    "CREDENTIAL",
-    "AUTH_KEY",
-    "CLIENT_KEY",
-];
-const NOT_SECRET_SUFFIXES: &[&str] = &[
-    "_FILE",
-    "_PATH",
-    "_DIR",
-    "_URL",
-    "_ENDPOINT",
-    "_ID",
-    "_NAME",
-    "_USER",
-    "_USERNAME",
-    "_LENGTH",
-    "_TTL",
-];
-
-/// Whether a variable name says it holds a secret.
-fn secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    SECRET_NAME_PARTS.iter().any(|p| upper.contains(p))
-        && !NOT_SECRET_SUFFIXES.iter().any(|s| upper.ends_with(s))
-}
 
 /// Whether the raw value is a literal rather than a reference to another variable.
 fn literal(raw: &str) -> bool {
@@ -180,7 +147,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
         match ins.keyword.as_str() {
             "ENV" => {
                 for (k, v) in ins.raw_pairs() {
-                    if secret_name(k) && literal(v) {
+                    if is_secret_name(k) && literal(v) {
                         ctx.hit(
                             out,
                             &ENV_SECRET,
@@ -195,7 +162,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Hit>) {
             "ARG" => {
                 for w in &ins.args {
                     if let Some((k, v)) = w.split_once('=') {
-                        if secret_name(k) && literal(v) {
+                        if is_secret_name(k) && literal(v) {
                             ctx.hit(
                                 out,
                                 &ENV_SECRET,
@@ -263,8 +230,8 @@ mod tests {
 
     #[test]
     fn secret_names_exclude_file_pointers() {
-        assert!(secret_name("DB_PASSWORD"));
-        assert!(!secret_name("DB_PASSWORD_FILE"));
-        assert!(!secret_name("HOME"));
+        assert!(is_secret_name("DB_PASSWORD"));
+        assert!(!is_secret_name("DB_PASSWORD_FILE"));
+        assert!(!is_secret_name("HOME"));
     }
 }

@@ -5,6 +5,7 @@
 use assay_core::{Rule, Severity};
 
 use super::{Sink, pods, rule};
+use crate::image_ref::ImageRef;
 use crate::k8s::load::Node;
 use crate::k8s::object::Object;
 
@@ -84,89 +85,6 @@ pub(super) const DASHBOARD: Rule = rule(
     "Remove the dashboard, or restrict it to read-only access behind authentication.",
     &["checkov:CKV_K8S_33"],
 );
-
-/// An image reference split into the parts the rules look at.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) struct ImageRef {
-    /// Registry host, `docker.io` when none is written.
-    pub registry: String,
-    /// Repository path (`library/nginx`).
-    pub repository: String,
-    /// Tag, when written.
-    pub tag: Option<String>,
-    /// Digest, when written.
-    pub digest: Option<String>,
-}
-
-impl ImageRef {
-    /// Splits `image` the way Docker does: the first component is a registry when it has a
-    /// dot or a port or is `localhost`; Docker Hub's official images live under `library/`.
-    pub fn parse(image: &str) -> Self {
-        let (name, digest) = match image.split_once('@') {
-            Some((n, d)) => (n, Some(d.to_string())),
-            None => (image, None),
-        };
-        let last_slash = name.rfind('/').map_or(0, |i| i + 1);
-        let (name, tag) = match name.get(last_slash..).and_then(|tail| tail.rfind(':')) {
-            Some(colon) => {
-                let at = last_slash + colon;
-                (
-                    name.get(..at).unwrap_or(name),
-                    name.get(at + 1..).map(str::to_string),
-                )
-            }
-            None => (name, None),
-        };
-        let (registry, repository) = match name.split_once('/') {
-            Some((first, rest))
-                if first.contains('.') || first.contains(':') || first == "localhost" =>
-            {
-                (first.to_string(), rest.to_string())
-            }
-            _ => ("docker.io".to_string(), name.to_string()),
-        };
-        let registry = if registry == "index.docker.io" {
-            "docker.io".to_string()
-        } else {
-            registry
-        };
-        let repository = if registry == "docker.io" && !repository.contains('/') {
-            format!("library/{repository}")
-        } else {
-            repository
-        };
-        ImageRef {
-            registry,
-            repository,
-            tag,
-            digest,
-        }
-    }
-
-    /// `registry/repository`.
-    pub fn full_name(&self) -> String {
-        format!("{}/{}", self.registry, self.repository)
-    }
-
-    /// Whether an `allowed-registries` entry (a host, or a path prefix) admits this image.
-    pub fn allowed_by(&self, entry: &str) -> bool {
-        let entry = entry.trim().trim_end_matches('/');
-        if entry.is_empty() {
-            return false;
-        }
-        let full = self.full_name();
-        let normalized = match entry.split_once('/') {
-            Some((first, _))
-                if first.contains('.') || first.contains(':') || first == "localhost" =>
-            {
-                entry.to_string()
-            }
-            Some(_) => format!("docker.io/{entry}"),
-            None => entry.to_string(),
-        };
-        full == normalized || full.starts_with(&format!("{normalized}/")) || entry == self.registry
-    }
-}
 
 pub(super) fn check(objects: &[Object<'_>], sink: &mut Sink<'_>) {
     let allowed = sink.options().allowed_registries.clone();
@@ -262,37 +180,5 @@ pub(super) fn check(objects: &[Object<'_>], sink: &mut Sink<'_>) {
                 );
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn docker_hub_short_names_expand_to_library() {
-        let r = ImageRef::parse("nginx");
-        assert_eq!(r.full_name(), "docker.io/library/nginx");
-        assert_eq!(r.tag, None);
-    }
-
-    #[test]
-    fn registry_with_port_is_not_mistaken_for_a_tag() {
-        let r = ImageRef::parse("localhost:5000/app:1.0@sha256:abc");
-        assert_eq!(r.registry, "localhost:5000");
-        assert_eq!(r.repository, "app");
-        assert_eq!(r.tag.as_deref(), Some("1.0"));
-        assert_eq!(r.digest.as_deref(), Some("sha256:abc"));
-    }
-
-    #[test]
-    fn allowed_entries_are_hosts_or_path_prefixes() {
-        let r = ImageRef::parse("registry.example.com/golden/web:1");
-        assert!(r.allowed_by("registry.example.com"));
-        assert!(r.allowed_by("registry.example.com/golden/"));
-        assert!(!r.allowed_by("registry.example.com/other"));
-        assert!(!r.allowed_by("registry.example"));
-        assert!(ImageRef::parse("nginx:1.27").allowed_by("docker.io/library"));
-        assert!(ImageRef::parse("nginx:1.27").allowed_by("docker.io"));
     }
 }

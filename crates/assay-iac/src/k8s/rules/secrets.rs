@@ -6,6 +6,7 @@ use assay_core::{Rule, Severity};
 use super::{Sink, pods, rule};
 use crate::k8s::load::Node;
 use crate::k8s::object::Object;
+use crate::secret_name::is_secret_name;
 
 pub(super) const ENV_LITERAL: Rule = rule(
     "ASSAY-K8S-051",
@@ -36,34 +37,6 @@ pub(super) const CONFIGMAP_SECRET: Rule = rule(
     "Move the value into a Secret (or an external secret store) and rotate it.",
     &[],
 );
-
-/// Whether a variable or key name says it holds a secret (`DB_PASSWORD`, `apiKey`), leaving
-/// out names that point at one (`PASSWORD_FILE`, `TOKEN_PATH`).
-fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase().replace(['-', '.'], "_");
-    const WORDS: &[&str] = &[
-        "PASSWORD",
-        "PASSWD",
-        "SECRET",
-        "TOKEN",
-        "API_KEY",
-        "APIKEY",
-        "PRIVATE_KEY",
-        "ACCESS_KEY",
-        "CREDENTIAL",
-        "AUTH_KEY",
-    ];
-    const POINTERS: &[&str] = &[
-        "_FILE",
-        "_PATH",
-        "_DIR",
-        "_NAME",
-        "_REF",
-        "_URL",
-        "_ENDPOINT",
-    ];
-    WORDS.iter().any(|w| upper.contains(w)) && !POINTERS.iter().any(|p| upper.ends_with(p))
-}
 
 /// Whether a literal is a real value, not empty, a `$(VAR)` reference or a placeholder.
 fn is_literal(value: &str) -> bool {
@@ -142,19 +115,5 @@ pub(super) fn check(objects: &[Object<'_>], sink: &mut Sink<'_>) {
                 );
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secret_names_are_recognised_but_pointers_to_them_are_not() {
-        assert!(is_secret_name("DB_PASSWORD"));
-        assert!(is_secret_name("stripe-api-key"));
-        assert!(is_secret_name("githubToken"));
-        assert!(!is_secret_name("PASSWORD_FILE"));
-        assert!(!is_secret_name("LOG_LEVEL"));
     }
 }
