@@ -30,6 +30,31 @@ pub enum Command {
     /// Work with Rego policies.
     #[command(subcommand, after_help = POLICY_EXAMPLES)]
     Policy(PolicyCommand),
+    /// Version utilities: how an ecosystem orders package versions.
+    #[command(subcommand, after_help = VERSION_EXAMPLES)]
+    Version(VersionCommand),
+}
+
+const VERSION_EXAMPLES: &str = "\
+Examples:
+  assay version compare Debian 1:1.2-1 1.3-1      # prints >  (the epoch wins)
+  assay version compare PyPI 1.0rc1 1.0           # prints <
+  assay version compare Maven 1.0-SNAPSHOT 1.0    # prints <";
+
+/// `assay version` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum VersionCommand {
+    /// Print `<`, `=` or `>`: how version A compares with B in an OSV ecosystem (Debian,
+    /// Ubuntu, Alpine, Red Hat, PyPI, npm, crates.io, Go, Maven, RubyGems, NuGet, Packagist, ...).
+    #[command(after_help = VERSION_EXAMPLES)]
+    Compare {
+        /// OSV ecosystem name, optionally with a release (`Debian:12`).
+        ecosystem: String,
+        /// First version.
+        a: String,
+        /// Second version.
+        b: String,
+    },
 }
 
 const SCAN_EXAMPLES: &str = "\

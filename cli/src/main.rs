@@ -37,6 +37,11 @@ fn main() -> ExitCode {
         Command::Scan(a) => scan::run(a),
         Command::Rules(a) => rules_cmd::run(a),
         Command::Policy(args::PolicyCommand::Test(a)) => policy_cmd::test(a),
+        Command::Version(args::VersionCommand::Compare { ecosystem, a, b }) => {
+            assay_vuln::compare_cli(ecosystem, a, b)
+                .map_err(|e| exit::Failure::input(format!("{ecosystem}: {e}")).into())
+                .and_then(|c| output::emit(None, format!("{c}\n").as_bytes()).map(|()| exit::OK))
+        }
     };
     exit::finish(result)
 }

@@ -183,3 +183,30 @@ fn bad_report_spec_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("FORMAT=FILE"), "{stderr}");
 }
+
+#[test]
+fn version_compare_prints_the_ordering_of_the_ecosystem() {
+    for (eco, a, b, want) in [
+        ("Debian", "1:1.0-1", "2.0-1", ">"),
+        ("Debian:12", "1.0~rc1-1", "1.0-1", "<"),
+        ("PyPI", "1.0.post1", "1.0", ">"),
+        ("Maven", "1.0-SNAPSHOT", "1.0", "<"),
+        ("npm", "1.0.0+build", "1.0.0", "="),
+    ] {
+        let (code, stdout, stderr) = run(assay().args(["version", "compare", eco, a, b]));
+        assert_eq!((code, stdout.trim()), (0, want), "{eco} {a} {b}: {stderr}");
+    }
+}
+
+#[test]
+fn version_compare_rejects_unknown_ecosystems_and_invalid_versions() {
+    for args in [
+        ["version", "compare", "Nope", "1", "2"],
+        ["version", "compare", "PyPI", "1.0", "not a version!"],
+    ] {
+        let (code, stdout, stderr) = run(assay().args(args));
+        assert_eq!(code, 2, "{args:?}");
+        assert!(stdout.is_empty());
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}

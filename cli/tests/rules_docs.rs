@@ -53,6 +53,12 @@ fn rules_json_lists_every_documented_field() {
 fn readme_shows_the_demo_output_as_it_is() {
     let (_, stdout, _) = run(assay().args(["scan", "fixtures/demo"]));
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let block = format!("<!-- demo-output:start -->\n```\n{}\n```\n<!-- demo-output:end -->", stdout.trim_end());
-    assert!(readme.contains(&block), "README demo output is stale: run scripts/readme-demo.sh");
+    let block = format!(
+        "<!-- demo-output:start -->\n```\n{}\n```\n<!-- demo-output:end -->",
+        stdout.trim_end()
+    );
+    assert!(
+        readme.contains(&block),
+        "README demo output is stale: run scripts/readme-demo.sh"
+    );
 }

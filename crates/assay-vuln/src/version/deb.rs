@@ -130,8 +130,7 @@ fn verrevcmp(a: &[u8], b: &[u8]) -> Ordering {
     let bt = |j: usize| b.get(j).copied().unwrap_or(0);
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
-        while (i < a.len() && !at(i).is_ascii_digit()) || (j < b.len() && !bt(j).is_ascii_digit())
-        {
+        while (i < a.len() && !at(i).is_ascii_digit()) || (j < b.len() && !bt(j).is_ascii_digit()) {
             let (ac, bc) = (order(at(i)), order(bt(j)));
             if ac != bc {
                 return ac.cmp(&bc);

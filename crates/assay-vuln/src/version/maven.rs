@@ -123,13 +123,15 @@ fn cmp_item(a: &Item, b: &Item) -> Ordering {
         (Number(_), _) => Ordering::Greater,
         (Str(_) | Combination(..) | List(_), Number(_)) => Ordering::Less,
         (Str(x), Str(y)) => java_cmp(&comparable_qualifier(x), &comparable_qualifier(y)),
-        (Str(x), Combination(s, d)) => match java_cmp(&comparable_qualifier(x), &comparable_qualifier(s)) {
-            Ordering::Equal if cmp_str_null(x) == Ordering::Equal => {
-                cmp_number_null(d).reverse()
+        (Str(x), Combination(s, d)) => {
+            match java_cmp(&comparable_qualifier(x), &comparable_qualifier(s)) {
+                Ordering::Equal if cmp_str_null(x) == Ordering::Equal => {
+                    cmp_number_null(d).reverse()
+                }
+                Ordering::Equal => Ordering::Less,
+                other => other,
             }
-            Ordering::Equal => Ordering::Less,
-            other => other,
-        },
+        }
         (Combination(..), Str(_)) => cmp_item(b, a).reverse(),
         (Combination(s1, d1), Combination(s2, d2)) => {
             java_cmp(&comparable_qualifier(s1), &comparable_qualifier(s2))
@@ -186,10 +188,11 @@ fn normalize(list: &mut Vec<Item>) {
             list.remove(i);
         }
     }
-    if list.len() == 1 && matches!(list[0], Item::List(_)) {
-        if let Some(Item::List(inner)) = list.pop() {
-            *list = inner;
-        }
+    if list.len() == 1
+        && matches!(list[0], Item::List(_))
+        && let Some(Item::List(inner)) = list.pop()
+    {
+        *list = inner;
     }
 }
 
@@ -228,15 +231,15 @@ fn parse(version: &str) -> Result<Item, VersionError> {
                 push(&mut chain, Item::Number("0".to_owned()));
             } else {
                 // X-1 is treated as X1.
-                if !is_digit
-                    && k + 1 < chars.len()
-                    && chars[k + 1].1.is_ascii_digit()
-                {
+                if !is_digit && k + 1 < chars.len() && chars[k + 1].1.is_ascii_digit() {
                     is_combination = true;
                     k += 1;
                     continue;
                 }
-                push(&mut chain, parse_item(is_combination, is_digit, &v[start..i]));
+                push(
+                    &mut chain,
+                    parse_item(is_combination, is_digit, &v[start..i]),
+                );
             }
             start = i + 1;
             if !chain.last().is_none_or(Vec::is_empty) {
@@ -268,7 +271,10 @@ fn parse(version: &str) -> Result<Item, VersionError> {
         if !is_digit && !chain.last().is_none_or(Vec::is_empty) {
             new_list(&mut chain);
         }
-        push(&mut chain, parse_item(is_combination, is_digit, &v[start..]));
+        push(
+            &mut chain,
+            parse_item(is_combination, is_digit, &v[start..]),
+        );
     }
     let mut inner: Option<Vec<Item>> = None;
     while let Some(mut list) = chain.pop() {

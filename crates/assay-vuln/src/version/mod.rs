@@ -89,7 +89,12 @@ impl Scheme {
             "Debian" | "Ubuntu" => Scheme::Deb,
             "Red Hat" | "Rocky Linux" | "AlmaLinux" | "SUSE" | "openSUSE" | "openEuler"
             | "Mageia" | "Photon OS" | "Azure Linux" => Scheme::Rpm,
-            "Alpine" | "Wolfi" | "Chainguard" | "MinimOS" | "Alpaquita" | "BellSoft Hardened Containers" => Scheme::Apk,
+            "Alpine"
+            | "Wolfi"
+            | "Chainguard"
+            | "MinimOS"
+            | "Alpaquita"
+            | "BellSoft Hardened Containers" => Scheme::Apk,
             "PyPI" => Scheme::Pep440,
             // Hex (Elixir's Version) and Pub (pub_semver) order by SemVer 2.0 precedence;
             // Bitnami and SwiftURL records use SEMVER ranges.

@@ -33,9 +33,8 @@ fn is_correct(v: &str) -> bool {
         .is_some_and(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()));
     let rest_ok = parts.all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_alphanumeric()));
     let pre_ok = pre.is_none_or(|p| {
-        p.split('.').all(|s| {
-            !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
-        })
+        p.split('.')
+            .all(|s| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
     });
     first_ok && rest_ok && pre_ok
 }
@@ -68,6 +67,11 @@ fn is_zero(s: &Segment<'_>) -> bool {
     matches!(s, Segment::Number(n) if n.bytes().all(|c| c == b'0'))
 }
 
+fn trim_zeros<'a>(part: &[Segment<'a>]) -> Vec<Segment<'a>> {
+    let keep = part.iter().rposition(|s| !is_zero(s)).map_or(0, |i| i + 1);
+    part[..keep].to_vec()
+}
+
 /// `canonical_segments`: trailing zeros dropped from the numeric part and from the rest.
 fn canonical(v: &str) -> Vec<Segment<'_>> {
     let segs = segments(v);
@@ -76,12 +80,8 @@ fn canonical(v: &str) -> Vec<Segment<'_>> {
         .position(|s| matches!(s, Segment::Letters(_)))
         .unwrap_or(segs.len());
     let (numeric, rest) = segs.split_at(split);
-    let trim = |part: &[Segment<'_>]| {
-        let keep = part.iter().rposition(|s| !is_zero(s)).map_or(0, |i| i + 1);
-        part[..keep].to_vec()
-    };
-    let mut out = trim(numeric);
-    out.extend(trim(rest));
+    let mut out = trim_zeros(numeric);
+    out.extend(trim_zeros(rest));
     out
 }
 

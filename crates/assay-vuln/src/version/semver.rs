@@ -155,8 +155,8 @@ impl RangeParser<'_> {
     }
 
     /// `XRANGEPLAIN`: `[v=\s]*` then up to three `0|[1-9]\d*|x|X|*` parts, pre-release and
-    /// build only after three parts. `strict` is the `Comparator` regex's stricter prefix
-    /// (`v?` only) for full versions.
+    /// build only after three parts. A full version must pass node-semver's stricter
+    /// `Comparator` regex, which allows only `v?` before it.
     fn partial(&self, s: &str) -> Result<Partial, VersionError> {
         let body = s.trim_start_matches(['v', '=']);
         let (main, pre, build) = split_pre_build(body);
@@ -185,7 +185,7 @@ impl RangeParser<'_> {
             }
         }
         let complete = nums.iter().all(Option::is_some);
-        if complete && s.len() - body.len() > 1 || complete && s.starts_with('=') {
+        if complete && (s.len() - body.len() > 1 || s.starts_with('=')) {
             // A full version goes through node-semver's `Comparator` regex: `v?` only.
             return Err(self.err(format!("invalid comparator {s:?}")));
         }
