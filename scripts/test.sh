@@ -22,3 +22,5 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== CI wrappers (actions, GitLab templates, Jenkins library)"
+bash scripts/test-ci-wrappers.sh

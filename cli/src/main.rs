@@ -15,7 +15,7 @@ mod scan;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use args::{Cli, Command};
 
@@ -31,8 +31,23 @@ fn warn(message: &str) {
     eprintln!("assay: warning: {}", message.replace('\n', " "));
 }
 
+/// CI systems pass unset inputs as empty variables (`ASSAY_TEMPLATE=`): treat an empty
+/// `ASSAY_*` variable as unset rather than as an empty value, as Trivy does for `TRIVY_*`.
+fn ignore_empty_env(cmd: clap::Command) -> clap::Command {
+    let cmd = cmd.mut_args(|arg| match arg.get_env() {
+        Some(name) if std::env::var_os(name).is_some_and(|v| v.is_empty()) => arg.env(None::<&'static str>),
+        _ => arg,
+    });
+    let names: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_string()).collect();
+    names.into_iter().fold(cmd, |cmd, name| cmd.mut_subcommand(name, ignore_empty_env))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = ignore_empty_env(Cli::command()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = match &cli.command {
         Command::Scan(a) => scan::run(a),
         Command::Rules(a) => rules_cmd::run(a),

@@ -210,3 +210,25 @@ fn version_compare_rejects_unknown_ecosystems_and_invalid_versions() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
 }
+
+#[test]
+fn empty_assay_variables_count_as_unset() {
+    // CI systems pass unset inputs as empty strings.
+    let (code, stdout, stderr) = run(assay()
+        .env("ASSAY_TEMPLATE", "")
+        .env("ASSAY_FORMAT", "")
+        .env("ASSAY_SEVERITY", "")
+        .args(["scan", "fixtures/demo", "--fail-on", "none"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("target(s) scanned"));
+}
+
+#[cfg(unix)]
+#[test]
+fn report_files_get_an_ordinary_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    run(assay().args(["scan", "fixtures/demo", "-f", "json", "-o"]).arg(&out));
+    assert_eq!(fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o644);
+}

@@ -59,7 +59,9 @@ pub enum DigestError {
 impl Digest {
     /// Parses `sha256:<64 hex>` or `sha512:<128 hex>`.
     pub fn parse(s: &str) -> Result<Digest, DigestError> {
-        let (alg, hex) = s.split_once(':').ok_or_else(|| DigestError::Malformed(s.to_string()))?;
+        let (alg, hex) = s
+            .split_once(':')
+            .ok_or_else(|| DigestError::Malformed(s.to_string()))?;
         let algorithm = match alg {
             "sha256" => Algorithm::Sha256,
             "sha512" => Algorithm::Sha512,
@@ -69,17 +71,26 @@ impl Digest {
         if hex.len() != want || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(DigestError::BadHex(s.to_string(), want));
         }
-        Ok(Digest { algorithm, hex: hex.to_string() })
+        Ok(Digest {
+            algorithm,
+            hex: hex.to_string(),
+        })
     }
 
     /// The SHA-256 digest of `bytes`.
     pub fn sha256_of(bytes: &[u8]) -> Digest {
-        Digest { algorithm: Algorithm::Sha256, hex: hex::encode(sha2::Sha256::digest(bytes)) }
+        Digest {
+            algorithm: Algorithm::Sha256,
+            hex: hex::encode(sha2::Sha256::digest(bytes)),
+        }
     }
 
     /// Builds a digest from an algorithm and the raw hash output.
     pub fn from_raw(algorithm: Algorithm, hash: &[u8]) -> Digest {
-        Digest { algorithm, hex: hex::encode(hash) }
+        Digest {
+            algorithm,
+            hex: hex::encode(hash),
+        }
     }
 
     /// The algorithm.
@@ -163,10 +174,22 @@ mod tests {
         let hex = "a".repeat(64);
         let d = Digest::parse(&format!("sha256:{hex}"));
         assert_eq!(d.as_ref().map(|d| d.hex()), Ok(hex.as_str()));
-        assert!(matches!(Digest::parse("sha256:../../etc"), Err(DigestError::BadHex(..))));
-        assert!(matches!(Digest::parse("md5:abc"), Err(DigestError::UnsupportedAlgorithm(_))));
-        assert!(matches!(Digest::parse(&format!("sha256:{}", "A".repeat(64))), Err(DigestError::BadHex(..))));
-        assert!(matches!(Digest::parse("nocolon"), Err(DigestError::Malformed(_))));
+        assert!(matches!(
+            Digest::parse("sha256:../../etc"),
+            Err(DigestError::BadHex(..))
+        ));
+        assert!(matches!(
+            Digest::parse("md5:abc"),
+            Err(DigestError::UnsupportedAlgorithm(_))
+        ));
+        assert!(matches!(
+            Digest::parse(&format!("sha256:{}", "A".repeat(64))),
+            Err(DigestError::BadHex(..))
+        ));
+        assert!(matches!(
+            Digest::parse("nocolon"),
+            Err(DigestError::Malformed(_))
+        ));
     }
 
     #[test]

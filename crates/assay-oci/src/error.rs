@@ -19,6 +19,22 @@ pub enum Error {
         /// The I/O error.
         source: io::Error,
     },
+    /// The registry refused or failed a request.
+    #[error("registry error for {reference}: {source}")]
+    Registry {
+        /// The image reference (with the digest, for blob requests).
+        reference: String,
+        /// The client's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A blob or document could not be read (an I/O error that is not about a file path).
+    #[error("reading {what}: {source}")]
+    Read {
+        /// What was being read (`layer sha256:...`).
+        what: String,
+        /// The I/O error.
+        source: io::Error,
+    },
     /// A blob, manifest or config did not hash to its digest. Never downgraded to a warning:
     /// the bytes are not the image that was named.
     #[error("digest mismatch for {what}: expected {expected}, got {actual}")]
@@ -110,7 +126,10 @@ pub enum Error {
         available: Vec<String>,
     },
     /// A layout or archive holds several images and none was named.
-    #[error("{image} holds several images, name one; available: {}", list(available))]
+    #[error(
+        "{image} holds several images, name one; available: {}",
+        list(available)
+    )]
     AmbiguousImage {
         /// The source.
         image: String,
@@ -118,7 +137,10 @@ pub enum Error {
         available: Vec<String>,
     },
     /// The index has no manifest for the wanted platform.
-    #[error("no {wanted} image in {image}; available platforms: {}", list(available))]
+    #[error(
+        "no {wanted} image in {image}; available platforms: {}",
+        list(available)
+    )]
     PlatformNotFound {
         /// The index.
         image: String,
@@ -130,27 +152,53 @@ pub enum Error {
 }
 
 fn list(items: &[String]) -> String {
-    if items.is_empty() { "none".to_string() } else { items.join(", ") }
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
 }
 
 impl Error {
     /// Turns an I/O error from a stream of `what` into a typed error: a digest, size or limit
     /// failure raised inside the reader stack keeps its type; anything else becomes
     /// `fallback`.
-    pub(crate) fn from_stream(err: io::Error, what: &str, layer: Option<&Digest>, fallback: impl FnOnce(io::Error) -> Error) -> Error {
+    pub(crate) fn from_stream(
+        err: io::Error,
+        what: &str,
+        layer: Option<&Digest>,
+        fallback: impl FnOnce(io::Error) -> Error,
+    ) -> Error {
         match find_stream_error(&err) {
-            Some(StreamError::DigestMismatch { expected, actual }) => {
-                Error::DigestMismatch { what: what.to_string(), expected: expected.clone(), actual: actual.clone() }
-            }
-            Some(StreamError::SizeMismatch { expected, actual }) => {
-                Error::SizeMismatch { what: what.to_string(), expected: *expected, actual: *actual }
-            }
-            Some(StreamError::LimitExceeded { what: limited, limit }) => {
-                Error::LimitExceeded { what: limited.clone(), limit: *limit, layer: layer.cloned() }
-            }
+            Some(StreamError::DigestMismatch { expected, actual }) => Error::DigestMismatch {
+                what: what.to_string(),
+                expected: expected.clone(),
+                actual: actual.clone(),
+            },
+            Some(StreamError::SizeMismatch { expected, actual }) => Error::SizeMismatch {
+                what: what.to_string(),
+                expected: *expected,
+                actual: *actual,
+            },
+            Some(StreamError::LimitExceeded {
+                what: limited,
+                limit,
+            }) => Error::LimitExceeded {
+                what: limited.clone(),
+                limit: *limit,
+                layer: layer.cloned(),
+            },
             None => fallback(err),
         }
     }
+}
+
+/// Whether a digest or size check inside a reader stack failed.
+pub(crate) fn is_mismatch(err: &io::Error) -> bool {
+    matches!(
+        find_stream_error(err),
+        Some(StreamError::DigestMismatch { .. } | StreamError::SizeMismatch { .. })
+    )
 }
 
 /// Looks through an I/O error (and what the tar reader wrapped it in) for our stream error.

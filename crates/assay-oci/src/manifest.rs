@@ -49,7 +49,9 @@ impl Descriptor {
 
     /// The `org.opencontainers.image.ref.name` annotation.
     pub fn ref_name(&self) -> Option<&str> {
-        self.annotations.get(ANNOTATION_REF_NAME).map(String::as_str)
+        self.annotations
+            .get(ANNOTATION_REF_NAME)
+            .map(String::as_str)
     }
 }
 

@@ -18,7 +18,11 @@ pub struct Platform {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
     /// OS version (Windows images).
-    #[serde(rename = "os.version", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_version: Option<String>,
 }
 
@@ -30,7 +34,12 @@ pub struct PlatformParseError(pub String);
 impl Platform {
     /// A platform without variant.
     pub fn new(os: &str, architecture: &str) -> Platform {
-        Platform { architecture: architecture.to_string(), os: os.to_string(), variant: None, os_version: None }
+        Platform {
+            architecture: architecture.to_string(),
+            os: os.to_string(),
+            variant: None,
+            os_version: None,
+        }
     }
 
     /// The default when the user names none: linux/amd64.
@@ -41,12 +50,17 @@ impl Platform {
     /// Parses `os/arch[/variant]`.
     pub fn parse(s: &str) -> Result<Platform, PlatformParseError> {
         let parts: Vec<&str> = s.split('/').collect();
-        let ok = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        let ok = |p: &str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        };
         match parts.as_slice() {
             [os, arch] if ok(os) && ok(arch) => Ok(Platform::new(os, arch)),
-            [os, arch, variant] if ok(os) && ok(arch) && ok(variant) => {
-                Ok(Platform { variant: Some((*variant).to_string()), ..Platform::new(os, arch) })
-            }
+            [os, arch, variant] if ok(os) && ok(arch) && ok(variant) => Ok(Platform {
+                variant: Some((*variant).to_string()),
+                ..Platform::new(os, arch)
+            }),
             _ => Err(PlatformParseError(s.to_string())),
         }
     }
@@ -64,7 +78,8 @@ impl Platform {
     pub fn accepts(&self, candidate: &Platform) -> bool {
         self.os == candidate.os
             && self.architecture == candidate.architecture
-            && (self.normalized_variant().is_none() || self.normalized_variant() == candidate.normalized_variant())
+            && (self.normalized_variant().is_none()
+                || self.normalized_variant() == candidate.normalized_variant())
     }
 }
 
@@ -90,13 +105,21 @@ impl FromStr for Platform {
 pub fn candidates(entries: &[Descriptor]) -> Vec<&Descriptor> {
     entries
         .iter()
-        .filter(|d| d.platform.as_ref().is_some_and(|p| p.os != "unknown" && p.architecture != "unknown"))
+        .filter(|d| {
+            d.platform
+                .as_ref()
+                .is_some_and(|p| p.os != "unknown" && p.architecture != "unknown")
+        })
         .collect()
 }
 
 /// The platforms an index offers, for error messages.
 pub fn available(entries: &[Descriptor]) -> Vec<String> {
-    candidates(entries).iter().filter_map(|d| d.platform.as_ref()).map(ToString::to_string).collect()
+    candidates(entries)
+        .iter()
+        .filter_map(|d| d.platform.as_ref())
+        .map(ToString::to_string)
+        .collect()
 }
 
 /// Chooses an entry: the wanted platform (an exact variant match first, then the first entry
@@ -105,14 +128,25 @@ pub fn available(entries: &[Descriptor]) -> Vec<String> {
 pub fn select<'a>(entries: &'a [Descriptor], wanted: Option<&Platform>) -> Option<&'a Descriptor> {
     let candidates = candidates(entries);
     let find = |want: &Platform| {
-        let exact = candidates.iter().find(|d| d.platform.as_ref() == Some(want));
-        exact.or_else(|| candidates.iter().find(|d| d.platform.as_ref().is_some_and(|p| want.accepts(p)))).copied()
+        let exact = candidates
+            .iter()
+            .find(|d| d.platform.as_ref() == Some(want));
+        exact
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .find(|d| d.platform.as_ref().is_some_and(|p| want.accepts(p)))
+            })
+            .copied()
     };
     match wanted {
         Some(want) => find(want),
-        None => find(&Platform::default_linux_amd64()).or_else(|| match candidates.as_slice() {
-            [only] => Some(*only),
-            _ => None,
-        }),
+        None => {
+            let only = match candidates.as_slice() {
+                [only] => Some(*only),
+                _ => None,
+            };
+            find(&Platform::default_linux_amd64()).or(only)
+        }
     }
 }

@@ -27,7 +27,9 @@ pub enum ReferenceError {
     #[error("invalid image reference: empty")]
     Empty,
     /// The repository path breaks the grammar (uppercase, bad separators, empty component).
-    #[error("invalid image reference {reference:?}: bad repository name {repository:?} (lowercase letters, digits and . _ - separators)")]
+    #[error(
+        "invalid image reference {reference:?}: bad repository name {repository:?} (lowercase letters, digits and . _ - separators)"
+    )]
     Repository {
         /// The whole reference.
         reference: String,
@@ -72,8 +74,10 @@ impl Reference {
         }
         let (name_tag, digest) = match input.split_once('@') {
             Some((n, d)) => {
-                let digest = Digest::parse(d)
-                    .map_err(|source| ReferenceError::Digest { reference: input.to_string(), source })?;
+                let digest = Digest::parse(d).map_err(|source| ReferenceError::Digest {
+                    reference: input.to_string(),
+                    source,
+                })?;
                 (n, Some(digest))
             }
             None => (input, None),
@@ -84,37 +88,58 @@ impl Reference {
         let (name, tag) = match name_tag.get(last_slash..).and_then(|last| last.rfind(':')) {
             Some(colon) => {
                 let at = last_slash + colon;
-                (name_tag.get(..at).unwrap_or(""), name_tag.get(at + 1..).map(str::to_string))
+                (
+                    name_tag.get(..at).unwrap_or(""),
+                    name_tag.get(at + 1..).map(str::to_string),
+                )
             }
             None => (name_tag, None),
         };
         if let Some(tag) = &tag
             && !is_tag(tag)
         {
-            return Err(ReferenceError::Tag { reference: input.to_string(), tag: tag.clone() });
+            return Err(ReferenceError::Tag {
+                reference: input.to_string(),
+                tag: tag.clone(),
+            });
         }
         let (registry, repository) = match name.split_once('/') {
             Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
                 if !is_host(first) {
-                    return Err(ReferenceError::Host { reference: input.to_string(), host: first.to_string() });
+                    return Err(ReferenceError::Host {
+                        reference: input.to_string(),
+                        host: first.to_string(),
+                    });
                 }
                 (first.to_string(), rest.to_string())
             }
             _ => (DEFAULT_REGISTRY.to_string(), name.to_string()),
         };
-        let registry = if registry == "index.docker.io" { DEFAULT_REGISTRY.to_string() } else { registry };
+        let registry = if registry == "index.docker.io" {
+            DEFAULT_REGISTRY.to_string()
+        } else {
+            registry
+        };
         let repository = if registry == DEFAULT_REGISTRY && !repository.contains('/') {
             format!("library/{repository}")
         } else {
             repository
         };
         if !is_repository(&repository) {
-            return Err(ReferenceError::Repository { reference: input.to_string(), repository });
+            return Err(ReferenceError::Repository {
+                reference: input.to_string(),
+                repository,
+            });
         }
         if registry.len() + 1 + repository.len() > 255 {
             return Err(ReferenceError::TooLong(input.to_string()));
         }
-        Ok(Reference { registry, repository, tag, digest })
+        Ok(Reference {
+            registry,
+            repository,
+            tag,
+            digest,
+        })
     }
 
     /// The registry host, with port if one was given (`docker.io` by default).
@@ -144,7 +169,10 @@ impl Reference {
 
     /// A copy pinned to `digest`, keeping the tag for display.
     pub fn with_digest(&self, digest: Digest) -> Reference {
-        Reference { digest: Some(digest), ..self.clone() }
+        Reference {
+            digest: Some(digest),
+            ..self.clone()
+        }
     }
 }
 

@@ -5,7 +5,6 @@
 use std::io::{self, Read};
 
 use crate::digest::{Digest, Hasher};
-use crate::error::Error;
 
 /// Failures raised inside a reader stack, carried in an [`io::Error`] and turned back into
 /// [`Error`] at the crate boundary.
@@ -52,13 +51,22 @@ pub struct VerifyingReader<R> {
     expected: Digest,
     size: Option<u64>,
     read: u64,
+    /// A failed check, repeated on every later read so no consumer mistakes it for EOF.
+    failed: Option<StreamError>,
 }
 
 impl<R: Read> VerifyingReader<R> {
     /// Wraps `inner`, which should hash to `expected` and be `size` bytes long if given.
     pub fn new(inner: R, expected: Digest, size: Option<u64>) -> VerifyingReader<R> {
         let hasher = Some(Hasher::new(expected.algorithm()));
-        VerifyingReader { inner, hasher, expected, size, read: 0 }
+        VerifyingReader {
+            inner,
+            hasher,
+            expected,
+            size,
+            read: 0,
+            failed: None,
+        }
     }
 
     /// Bytes read so far.
@@ -68,15 +76,16 @@ impl<R: Read> VerifyingReader<R> {
 
     /// Reads what the consumer left unread and checks the digest; decoders and tar readers
     /// stop before the end (gzip trailers, tar padding), so callers must finish explicitly.
-    pub fn finish(mut self, what: &str) -> Result<u64, Error> {
-        let read = io::copy(&mut self, &mut io::sink());
-        match read {
-            Ok(_) => Ok(self.read),
-            Err(e) => {
-                let path = std::path::PathBuf::from(what);
-                Err(Error::from_stream(e, what, None, |source| Error::Io { path, source }))
-            }
-        }
+    /// Returns the blob's size.
+    pub fn finish(&mut self) -> io::Result<u64> {
+        io::copy(self, &mut io::sink())?;
+        Ok(self.read)
+    }
+
+    fn fail(&mut self, error: StreamError) -> io::Error {
+        self.hasher = None;
+        self.failed = Some(error.clone());
+        error.into_io()
     }
 
     fn check(&mut self) -> io::Result<()> {
@@ -86,11 +95,17 @@ impl<R: Read> VerifyingReader<R> {
         if let Some(expected) = self.size
             && expected != self.read
         {
-            return Err(StreamError::SizeMismatch { expected, actual: self.read }.into_io());
+            return Err(self.fail(StreamError::SizeMismatch {
+                expected,
+                actual: self.read,
+            }));
         }
         let actual = hasher.finish();
         if actual != self.expected {
-            return Err(StreamError::DigestMismatch { expected: self.expected.clone(), actual }.into_io());
+            return Err(self.fail(StreamError::DigestMismatch {
+                expected: self.expected.clone(),
+                actual,
+            }));
         }
         Ok(())
     }
@@ -98,10 +113,10 @@ impl<R: Read> VerifyingReader<R> {
 
 impl<R: Read> Read for VerifyingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
+        if let Some(failed) = &self.failed {
+            return Err(failed.clone().into_io());
         }
-        if self.hasher.is_none() {
+        if buf.is_empty() || self.hasher.is_none() {
             return Ok(0);
         }
         let n = self.inner.read(buf)?;
@@ -109,16 +124,17 @@ impl<R: Read> Read for VerifyingReader<R> {
             self.check()?;
             return Ok(0);
         }
-        let chunk = buf.get(..n).unwrap_or_default();
         self.read += n as u64;
         if let Some(expected) = self.size
             && self.read > expected
         {
-            self.hasher = None;
-            return Err(StreamError::SizeMismatch { expected, actual: self.read }.into_io());
+            return Err(self.fail(StreamError::SizeMismatch {
+                expected,
+                actual: self.read,
+            }));
         }
         if let Some(h) = self.hasher.as_mut() {
-            h.update(chunk);
+            h.update(buf.get(..n).unwrap_or_default());
         }
         Ok(n)
     }
@@ -136,7 +152,12 @@ pub struct LimitReader<R> {
 impl<R: Read> LimitReader<R> {
     /// Allows at most `limit` bytes of `what` through.
     pub fn new(inner: R, limit: u64, what: &'static str) -> LimitReader<R> {
-        LimitReader { inner, limit, read: 0, what }
+        LimitReader {
+            inner,
+            limit,
+            read: 0,
+            what,
+        }
     }
 
     /// Bytes read so far.
@@ -150,7 +171,11 @@ impl<R: Read> Read for LimitReader<R> {
         let n = self.inner.read(buf)?;
         self.read += n as u64;
         if self.read > self.limit {
-            return Err(StreamError::LimitExceeded { what: self.what.to_string(), limit: self.limit }.into_io());
+            return Err(StreamError::LimitExceeded {
+                what: self.what.to_string(),
+                limit: self.limit,
+            }
+            .into_io());
         }
         Ok(n)
     }

@@ -1,0 +1,147 @@
+//! One layer from blob to entries: verify the blob's digest, sniff and undo its compression,
+//! cap the uncompressed size, check the diff_id, and hand the tar to [`super::tar`].
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use flate2::read::MultiGzDecoder;
+
+use super::{LayerContext, LayerOutput, WarningKind, dir, tar};
+use crate::error::{Error, is_mismatch};
+use crate::media_type::{self, Compression};
+use crate::source::{BlobReader, ImageSource};
+use crate::verify::{LimitReader, VerifyingReader};
+
+/// Why reading a layer stopped.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// An earlier layer failed; this one's result is not needed.
+    Cancelled,
+    /// This layer is bad.
+    Error(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::Error(e)
+    }
+}
+
+/// Reads one layer on a worker thread; `None` when cancelled.
+pub(crate) fn read(
+    source: &dyn ImageSource,
+    ctx: &LayerContext<'_>,
+) -> Option<Result<LayerOutput, Error>> {
+    let mut out = LayerOutput::default();
+    let result = match source.layer_dir(ctx.layer) {
+        Some(dir) => dir::read(dir, ctx, &mut out),
+        None => read_blob(source, ctx, &mut out),
+    };
+    match result {
+        Ok(()) => Some(Ok(out)),
+        Err(Failure::Cancelled) => None,
+        Err(Failure::Error(e)) => Some(Err(e)),
+    }
+}
+
+/// Turns an error from the uncompressed side into a typed one: end of data too early is a
+/// truncated layer, anything else a corrupt one, unless a check inside the stack fired.
+pub(crate) fn stream_error(e: io::Error, ctx: &LayerContext<'_>) -> Failure {
+    let layer = &ctx.layer.digest;
+    let what = format!("uncompressed content of layer {layer}");
+    Failure::Error(Error::from_stream(e, &what, Some(layer), |source| {
+        let message = source.to_string();
+        // The tar crate reports a short archive as plain errors with these texts.
+        let short =
+            message.contains("unexpected EOF") || message.contains("failed to read entire block");
+        if source.kind() == io::ErrorKind::UnexpectedEof || short {
+            Error::Truncated {
+                layer: layer.clone(),
+                detail: source.to_string(),
+            }
+        } else {
+            Error::CorruptLayer {
+                layer: layer.clone(),
+                source,
+            }
+        }
+    }))
+}
+
+fn read_blob(
+    source: &dyn ImageSource,
+    ctx: &LayerContext<'_>,
+    out: &mut LayerOutput,
+) -> Result<(), Failure> {
+    let layer = ctx.layer;
+    let what = format!("layer {}", layer.digest);
+    let declared = media_type::layer_compression(&layer.media_type).ok_or_else(|| {
+        Error::UnsupportedMediaType {
+            what: what.clone(),
+            media_type: layer.media_type.clone(),
+        }
+    })?;
+    let raw = source.open_blob(&layer.digest)?;
+    let mut blob = VerifyingReader::new(raw, layer.digest.clone(), layer.size);
+    let result = read_stream(&mut blob, declared, ctx, out);
+    if matches!(result, Err(Failure::Cancelled)) {
+        return result;
+    }
+    // Read to the end of the blob even after an error: a digest mismatch is the root cause
+    // of most decoding errors and must be what is reported.
+    let finished = blob.finish();
+    out.stats.compressed = blob.bytes_read();
+    let blob_error = |e: io::Error| {
+        Error::from_stream(e, &what, Some(&layer.digest), |source| Error::Io {
+            path: what.clone().into(),
+            source,
+        })
+    };
+    match (result, finished) {
+        (_, Err(e)) if is_mismatch(&e) => Err(blob_error(e).into()),
+        (Err(failure), _) => Err(failure),
+        (Ok(()), Err(e)) => Err(blob_error(e).into()),
+        (Ok(()), Ok(_)) => Ok(()),
+    }
+}
+
+fn read_stream(
+    blob: &mut VerifyingReader<BlobReader<'_>>,
+    declared: Compression,
+    ctx: &LayerContext<'_>,
+    out: &mut LayerOutput,
+) -> Result<(), Failure> {
+    let layer = ctx.layer;
+    let mut buffered = BufReader::with_capacity(128 << 10, blob);
+    let head = buffered.fill_buf().map_err(|e| stream_error(e, ctx))?;
+    let detected = Compression::sniff(head);
+    if detected != declared {
+        let kind = WarningKind::CompressionMismatch {
+            media_type: layer.media_type.clone(),
+            detected: detected.as_str(),
+        };
+        ctx.warn(out, "", kind);
+    }
+    let decoded: Box<dyn Read + '_> = match detected {
+        Compression::Gzip => Box::new(MultiGzDecoder::new(buffered)),
+        Compression::Zstd => Box::new(
+            zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| stream_error(e, ctx))?,
+        ),
+        Compression::None => Box::new(buffered),
+    };
+    let hashed: Box<dyn Read + '_> = match &layer.diff_id {
+        Some(diff_id) if ctx.options.verify_diff_ids && detected != Compression::None => {
+            Box::new(VerifyingReader::new(decoded, diff_id.clone(), None))
+        }
+        _ => decoded,
+    };
+    let limit = ctx.options.limits.max_layer_uncompressed;
+    let mut limited = LimitReader::new(hashed, limit, "uncompressed layer");
+    let result = tar::read(&mut limited, ctx, out);
+    out.stats.uncompressed = limited.bytes_read();
+    result?;
+    // Whatever follows the tar's end marker still counts: it completes the diff_id and the
+    // gzip checksum, and it is where a bomb could hide.
+    io::copy(&mut limited, &mut io::sink()).map_err(|e| stream_error(e, ctx))?;
+    out.stats.uncompressed = limited.bytes_read();
+    Ok(())
+}

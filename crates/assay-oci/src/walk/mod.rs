@@ -1,0 +1,392 @@
+//! The layer walker: one pass over every layer, in parallel, merged in layer order.
+//!
+//! Each layer is decompressed and read on a worker thread into metadata plus the contents of
+//! the files some analyzer asked for ([`Wants`]); the calling thread then hands each layer,
+//! in order, to the [`Visitor`] and stacks it onto the squashed [`FileTree`]. Nothing is ever
+//! written to disk and no link is followed, so a hostile layer can only produce warnings or
+//! a typed error.
+
+mod dir;
+mod layer;
+mod tar;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use crate::error::Error;
+use crate::image::{Image, Layer};
+use crate::limits::Limits;
+use crate::source::ImageSource;
+use crate::tree::{Entry, FileTree};
+
+/// What one analyzer wants read. Called on worker threads, hence `Sync`.
+pub trait Wants: Sync {
+    /// Whether the content of the regular file at `path` (normalised: `etc/os-release`, no
+    /// leading `/`) should be read and handed over.
+    fn wants(&self, path: &str) -> bool;
+
+    /// The largest file worth reading; larger ones are skipped for this analyzer.
+    fn max_size(&self) -> u64 {
+        u64::MAX
+    }
+}
+
+/// Receives the walk's results on the calling thread, in layer order then archive order.
+/// Every method has an empty default, so a visitor implements only what it needs.
+pub trait Visitor {
+    /// A layer begins.
+    fn layer(&mut self, _layer: &Layer) {}
+
+    /// An entry of `layer`, whiteout and opaque markers included. Seeing every layer's
+    /// entries (not only the squashed result) is what lets a secret scanner report a file
+    /// that a later layer deleted but that still ships in the image.
+    fn entry(&mut self, _layer: &Layer, _entry: &Entry) {}
+
+    /// The content of a wanted regular file, read once for all `wanted_by` (indexes into the
+    /// `wants` slice given to [`walk`]), right after its [`Visitor::entry`] call.
+    fn file(&mut self, _layer: &Layer, _entry: &Entry, _content: &[u8], _wanted_by: &[usize]) {}
+
+    /// `entry` (from an earlier layer, see `entry.layer`) is hidden by `by`: a whiteout, an
+    /// opaque directory, or a non-directory put over its directory. Called after `by`'s
+    /// entries.
+    fn deleted(&mut self, _by: &Layer, _entry: &Entry) {}
+
+    /// The squashed tree, once every layer has been applied.
+    fn finish(&mut self, _tree: &FileTree) {}
+}
+
+/// A visitor that only builds the tree.
+#[derive(Debug, Default)]
+pub struct NoVisitor;
+
+impl Visitor for NoVisitor {}
+
+/// How to walk.
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    /// Size limits.
+    pub limits: Limits,
+    /// Worker threads; 0 means one per core, never more than there are layers.
+    pub threads: usize,
+    /// Check each compressed layer's uncompressed bytes against its config diff_id too.
+    pub verify_diff_ids: bool,
+}
+
+impl Default for WalkOptions {
+    fn default() -> WalkOptions {
+        WalkOptions {
+            limits: Limits::default(),
+            threads: 0,
+            verify_diff_ids: true,
+        }
+    }
+}
+
+/// Something odd but survivable in a layer; the walk goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The layer index.
+    pub layer: usize,
+    /// The path concerned (normalised; the raw form is in `kind` where it matters).
+    pub path: String,
+    /// What happened.
+    pub kind: WarningKind,
+}
+
+/// The kinds of [`Warning`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WarningKind {
+    /// A path climbed above the root with `..`; it was clamped at the root.
+    PathEscape {
+        /// The path as written.
+        raw: String,
+    },
+    /// An absolute path; the leading `/` was dropped.
+    AbsolutePath {
+        /// The path as written.
+        raw: String,
+    },
+    /// A path or link target that is not UTF-8; invalid bytes were replaced.
+    NonUtf8Path,
+    /// A hard link target climbing above the root; clamped at the root.
+    LinkEscape {
+        /// The target as written.
+        raw: String,
+    },
+    /// A tar entry type that has no meaning in an image (sockets, tape volumes); skipped.
+    UnsupportedEntryType {
+        /// The tar type flag.
+        type_flag: u8,
+    },
+    /// A wanted file larger than [`Limits::max_file_read`]; not read.
+    FileTooLarge {
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A whiteout with an empty, `.` or `..` name; ignored.
+    InvalidWhiteout {
+        /// The marker's name.
+        name: String,
+    },
+    /// `.wh..wh.NAME` other than the opaque marker (a whiteout of a whiteout, or AUFS
+    /// metadata): it could only hide a file named `.wh.NAME`, which no layer can hold; ignored.
+    WhiteoutOfWhiteout {
+        /// The marker's name.
+        name: String,
+    },
+    /// The media type announced one compression and the magic bytes another; the bytes won.
+    CompressionMismatch {
+        /// The layer's media type.
+        media_type: String,
+        /// What the bytes are.
+        detected: &'static str,
+    },
+    /// A file or directory of a `dir:` root filesystem could not be read.
+    Unreadable {
+        /// The error.
+        error: String,
+    },
+    /// A hard link whose target is not a regular file earlier in the same layer, so its
+    /// content cannot be handed over.
+    HardlinkContentUnavailable {
+        /// The link target.
+        target: String,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "layer {}: {}: ", self.layer, self.path)?;
+        match &self.kind {
+            WarningKind::PathEscape { raw } => {
+                write!(f, "path {raw:?} climbs above the root; clamped")
+            }
+            WarningKind::AbsolutePath { raw } => write!(f, "absolute path {raw:?}; made relative"),
+            WarningKind::NonUtf8Path => write!(f, "path is not UTF-8"),
+            WarningKind::LinkEscape { raw } => {
+                write!(f, "hard link target {raw:?} climbs above the root; clamped")
+            }
+            WarningKind::UnsupportedEntryType { type_flag } => {
+                write!(f, "unsupported tar entry type {type_flag:#04x}; skipped")
+            }
+            WarningKind::FileTooLarge { size, limit } => write!(
+                f,
+                "{size} bytes, over the {limit}-byte read limit; not read"
+            ),
+            WarningKind::InvalidWhiteout { name } => {
+                write!(f, "invalid whiteout {name:?}; ignored")
+            }
+            WarningKind::WhiteoutOfWhiteout { name } => {
+                write!(f, "whiteout of a whiteout {name:?}; ignored")
+            }
+            WarningKind::CompressionMismatch {
+                media_type,
+                detected,
+            } => {
+                write!(
+                    f,
+                    "media type {media_type} but the bytes are {detected}; read as {detected}"
+                )
+            }
+            WarningKind::Unreadable { error } => write!(f, "unreadable: {error}"),
+            WarningKind::HardlinkContentUnavailable { target } => {
+                write!(
+                    f,
+                    "hard link to {target}, whose content was not read in this layer"
+                )
+            }
+        }
+    }
+}
+
+/// Byte and entry counts of one layer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LayerStats {
+    /// Blob bytes read.
+    pub compressed: u64,
+    /// Uncompressed tar bytes read.
+    pub uncompressed: u64,
+    /// Entries, markers included.
+    pub entries: u64,
+    /// Files whose content was read.
+    pub files_read: u64,
+}
+
+/// The walk's result.
+#[derive(Debug, Clone, Default)]
+pub struct Walk {
+    /// The squashed file tree.
+    pub tree: FileTree,
+    /// Warnings, in layer order.
+    pub warnings: Vec<Warning>,
+    /// Per-layer counts, in layer order.
+    pub stats: Vec<LayerStats>,
+}
+
+/// One entry of a layer and, when wanted, its content.
+#[derive(Debug)]
+pub(crate) struct Item {
+    pub(crate) entry: Entry,
+    pub(crate) content: Option<(Vec<u8>, Vec<usize>)>,
+}
+
+/// What a worker produced for one layer.
+#[derive(Debug, Default)]
+pub(crate) struct LayerOutput {
+    pub(crate) items: Vec<Item>,
+    pub(crate) warnings: Vec<Warning>,
+    pub(crate) stats: LayerStats,
+}
+
+/// What a worker needs to read one layer.
+pub(crate) struct LayerContext<'a> {
+    pub(crate) layer: &'a Layer,
+    pub(crate) wants: &'a [&'a dyn Wants],
+    pub(crate) options: &'a WalkOptions,
+    /// The lowest layer index that failed; a worker on a later layer stops early.
+    failed_at: &'a AtomicUsize,
+}
+
+impl LayerContext<'_> {
+    pub(crate) fn cancelled(&self) -> bool {
+        self.failed_at.load(Ordering::Relaxed) < self.layer.index
+    }
+
+    /// Indexes of the analyzers that want `path` at this size (the caller checks the read
+    /// limit and warns).
+    pub(crate) fn wanted_by(&self, path: &str, size: u64) -> Vec<usize> {
+        self.wants
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| size <= w.max_size() && w.wants(path))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    pub(crate) fn warn(&self, out: &mut LayerOutput, path: &str, kind: WarningKind) {
+        out.warnings.push(Warning {
+            layer: self.layer.index,
+            path: path.to_string(),
+            kind,
+        });
+    }
+}
+
+/// Walks every layer of `image` from `source`: verifies each blob, builds the squashed tree,
+/// and hands the visitor every layer's entries, the wanted contents and the deletions, in
+/// layer order whatever order the workers finish in. The first error in layer order is
+/// returned; later layers stop early.
+pub fn walk(
+    source: &dyn ImageSource,
+    image: &Image,
+    wants: &[&dyn Wants],
+    visitor: &mut dyn Visitor,
+    options: &WalkOptions,
+) -> Result<Walk, Error> {
+    let layers = &image.layers;
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    }
+    .clamp(1, layers.len().max(1));
+    let next = AtomicUsize::new(0);
+    let failed_at = AtomicUsize::new(usize::MAX);
+    let (tx, rx) = mpsc::channel::<(usize, Option<Result<LayerOutput, Error>>)>();
+
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, failed_at) = (&next, &failed_at);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(layer) = layers.get(i) else { break };
+                    let ctx = LayerContext {
+                        layer,
+                        wants,
+                        options,
+                        failed_at,
+                    };
+                    let result = if ctx.cancelled() {
+                        None
+                    } else {
+                        layer::read(source, &ctx)
+                    };
+                    if matches!(result, Some(Err(_))) {
+                        failed_at.fetch_min(i, Ordering::Relaxed);
+                    }
+                    if tx.send((i, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+
+        let mut walk = Walk::default();
+        let mut pending = BTreeMap::new();
+        let mut expected = 0;
+        let fail = |i: usize, e: Error| {
+            failed_at.fetch_min(i, Ordering::Relaxed);
+            Err(e)
+        };
+        for (i, result) in rx {
+            pending.insert(i, result);
+            while let Some(result) = pending.remove(&expected) {
+                let Some(layer) = layers.get(expected) else {
+                    break;
+                };
+                let output = match result {
+                    Some(Ok(output)) => output,
+                    Some(Err(e)) => return fail(expected, e),
+                    // Cancelled only after an earlier layer failed, which returned first.
+                    None => {
+                        return fail(
+                            expected,
+                            Error::Invalid {
+                                what: image.name.clone(),
+                                why: "walk cancelled".into(),
+                            },
+                        );
+                    }
+                };
+                merge(layer, output, &mut walk, visitor);
+                if walk.tree.len() as u64 > options.limits.max_entries {
+                    let what = format!("files in the squashed tree of {}", image.name);
+                    return fail(
+                        expected,
+                        Error::LimitExceeded {
+                            what,
+                            limit: options.limits.max_entries,
+                            layer: None,
+                        },
+                    );
+                }
+                expected += 1;
+            }
+        }
+        visitor.finish(&walk.tree);
+        Ok(walk)
+    })
+}
+
+fn merge(layer: &Layer, output: LayerOutput, walk: &mut Walk, visitor: &mut dyn Visitor) {
+    visitor.layer(layer);
+    let mut entries = Vec::with_capacity(output.items.len());
+    for item in output.items {
+        visitor.entry(layer, &item.entry);
+        if let Some((content, wanted_by)) = &item.content {
+            visitor.file(layer, &item.entry, content, wanted_by);
+        }
+        entries.push(item.entry);
+    }
+    walk.tree
+        .apply_layer(entries, &mut |gone| visitor.deleted(layer, &gone));
+    walk.warnings.extend(output.warnings);
+    walk.stats.push(output.stats);
+}

