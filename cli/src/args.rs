@@ -39,7 +39,8 @@ const VERSION_EXAMPLES: &str = "\
 Examples:
   assay version compare Debian 1:1.2-1 1.3-1      # prints >  (the epoch wins)
   assay version compare PyPI 1.0rc1 1.0           # prints <
-  assay version compare Maven 1.0-SNAPSHOT 1.0    # prints <";
+  assay version compare Maven 1.0-SNAPSHOT 1.0    # prints <
+  printf '1.0\t1.1\n2.0~rc1\t2.0\n' | assay version compare Debian --batch";
 
 /// `assay version` subcommands.
 #[derive(Debug, Subcommand)]
@@ -51,9 +52,15 @@ pub enum VersionCommand {
         /// OSV ecosystem name, optionally with a release (`Debian:12`).
         ecosystem: String,
         /// First version.
-        a: String,
+        #[arg(required_unless_present = "batch")]
+        a: Option<String>,
         /// Second version.
-        b: String,
+        #[arg(required_unless_present = "batch")]
+        b: Option<String>,
+        /// Read `A<TAB>B` lines on stdin and print one symbol per line (`!` for a pair that
+        /// cannot be ordered, with the reason on stderr).
+        #[arg(long, conflicts_with_all = ["a", "b"])]
+        batch: bool,
     },
 }
 

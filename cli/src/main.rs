@@ -11,6 +11,7 @@ mod output;
 mod policy_cmd;
 mod rules_cmd;
 mod scan;
+mod version_cmd;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -35,11 +36,18 @@ fn warn(message: &str) {
 /// `ASSAY_*` variable as unset rather than as an empty value, as Trivy does for `TRIVY_*`.
 fn ignore_empty_env(cmd: clap::Command) -> clap::Command {
     let cmd = cmd.mut_args(|arg| match arg.get_env() {
-        Some(name) if std::env::var_os(name).is_some_and(|v| v.is_empty()) => arg.env(None::<&'static str>),
+        Some(name) if std::env::var_os(name).is_some_and(|v| v.is_empty()) => {
+            arg.env(None::<&'static str>)
+        }
         _ => arg,
     });
-    let names: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_string()).collect();
-    names.into_iter().fold(cmd, |cmd, name| cmd.mut_subcommand(name, ignore_empty_env))
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    names
+        .into_iter()
+        .fold(cmd, |cmd, name| cmd.mut_subcommand(name, ignore_empty_env))
 }
 
 fn main() -> ExitCode {
@@ -52,11 +60,12 @@ fn main() -> ExitCode {
         Command::Scan(a) => scan::run(a),
         Command::Rules(a) => rules_cmd::run(a),
         Command::Policy(args::PolicyCommand::Test(a)) => policy_cmd::test(a),
-        Command::Version(args::VersionCommand::Compare { ecosystem, a, b }) => {
-            assay_vuln::compare_cli(ecosystem, a, b)
-                .map_err(|e| exit::Failure::input(format!("{ecosystem}: {e}")).into())
-                .and_then(|c| output::emit(None, format!("{c}\n").as_bytes()).map(|()| exit::OK))
-        }
+        Command::Version(args::VersionCommand::Compare {
+            ecosystem,
+            a,
+            b,
+            batch,
+        }) => version_cmd::compare(ecosystem, a.as_deref(), b.as_deref(), *batch),
     };
     exit::finish(result)
 }

@@ -229,6 +229,24 @@ fn report_files_get_an_ordinary_mode() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.json");
-    run(assay().args(["scan", "fixtures/demo", "-f", "json", "-o"]).arg(&out));
-    assert_eq!(fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o644);
+    run(assay()
+        .args(["scan", "fixtures/demo", "-f", "json", "-o"])
+        .arg(&out));
+    assert_eq!(
+        fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+}
+
+#[test]
+fn version_compare_batch_prints_one_symbol_per_line() {
+    let (code, stdout, stderr) = run(assay()
+        .args(["version", "compare", "Debian", "--batch"])
+        .write_stdin("1.0\t1.1\n2.0~rc1\t2.0\n1:0.1\t9.9\nno tab here\n1.0\tnot valid!\n"));
+    assert_eq!(stdout, "<\n<\n>\n!\n!\n");
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("stdin:4:") && stderr.contains("stdin:5:"),
+        "{stderr}"
+    );
 }
