@@ -70,17 +70,38 @@ impl Image {
         let mut root = source.root()?;
         let mut index_digest = None;
         let mut chosen_platform = None;
+        // The index the current descriptor was chosen from, for the fallback below.
+        let mut parent: Option<Index> = None;
         for _ in 0..MAX_INDEX_DEPTH {
             let desc = match root {
                 Root::Index(index) => {
                     let entry = choose(&index, platform, &name)?;
-                    chosen_platform = entry.platform.clone().or(chosen_platform);
+                    parent = Some(index);
                     entry
                 }
                 Root::Blob(desc) => desc,
             };
             let what = format!("manifest {} of {name}", desc.digest);
-            let bytes = read_manifest(source, &desc, &what, limits.max_json)?;
+            let (desc, what, bytes) = match read_manifest(source, &desc, &what, limits.max_json) {
+                Ok(bytes) => (desc, what, bytes),
+                Err(Error::BlobNotFound { digest, image }) => {
+                    let other = parent
+                        .as_ref()
+                        .filter(|_| platform.is_none())
+                        .and_then(|i| only_present(source, i));
+                    let Some(other) = other else {
+                        return Err(Error::BlobNotFound { digest, image });
+                    };
+                    let what = format!("manifest {} of {name}", other.digest);
+                    let bytes = read_manifest(source, &other, &what, limits.max_json)?;
+                    (other, what, bytes)
+                }
+                Err(e) => return Err(e),
+            };
+            if desc.platform.is_some() {
+                chosen_platform = desc.platform.clone();
+            }
+            parent = None;
             match document_kind(&desc.media_type, &bytes) {
                 Kind::Index => {
                     let index: Index = parse(&bytes, &what)?;
@@ -210,6 +231,22 @@ fn choose(index: &Index, wanted: Option<&Platform>, name: &str) -> Result<Descri
         ),
         available: platform::available(&index.manifests),
     })
+}
+
+/// With no platform named and the default choice's manifest missing, the only platform
+/// whose manifest is there. `docker save` from a containerd store keeps the whole index but
+/// only the local platform's blobs, so an arm64 machine's archive would otherwise fail on the
+/// missing linux/amd64 manifest. Probed only after that failure, so registries pay nothing.
+fn only_present(source: &dyn ImageSource, index: &Index) -> Option<Descriptor> {
+    let candidates = platform::candidates(&index.manifests);
+    let present: Vec<&Descriptor> = candidates
+        .into_iter()
+        .filter(|d| source.open_manifest(&d.digest).is_ok())
+        .collect();
+    match present.as_slice() {
+        [only] => Some((*only).clone()),
+        _ => None,
+    }
 }
 
 enum Kind {

@@ -74,13 +74,20 @@ pub struct RemoteImage {
 
 impl fmt::Debug for RemoteImage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RemoteImage").field("name", &self.name).field("root", &self.root).finish_non_exhaustive()
+        f.debug_struct("RemoteImage")
+            .field("name", &self.name)
+            .field("root", &self.root)
+            .finish_non_exhaustive()
     }
 }
 
 /// The manifest types asked for; the registry picks which it serves.
-const ACCEPTED: [&str; 4] =
-    [media_type::OCI_INDEX, media_type::DOCKER_MANIFEST_LIST, media_type::OCI_MANIFEST, media_type::DOCKER_MANIFEST];
+const ACCEPTED: [&str; 4] = [
+    media_type::OCI_INDEX,
+    media_type::DOCKER_MANIFEST_LIST,
+    media_type::OCI_MANIFEST,
+    media_type::DOCKER_MANIFEST,
+];
 
 impl RemoteImage {
     /// Resolves `reference` to its manifest or index (one request); blobs are fetched when
@@ -91,13 +98,19 @@ impl RemoteImage {
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|source| Error::Read { what: format!("a runtime for {name}"), source })?;
+            .map_err(|source| Error::Read {
+                what: format!("a runtime for {name}"),
+                source,
+            })?;
         let protocol = if options.plain_http.is_empty() {
             ClientProtocol::Https
         } else {
             ClientProtocol::HttpsExcept(options.plain_http.clone())
         };
-        let client = oci_client::Client::new(ClientConfig { protocol, ..ClientConfig::default() });
+        let client = oci_client::Client::new(ClientConfig {
+            protocol,
+            ..ClientConfig::default()
+        });
         let auth = match &options.auth {
             RegistryAuth::Anonymous => oci_client::secrets::RegistryAuth::Anonymous,
             RegistryAuth::Basic { username, password } => {
@@ -105,20 +118,39 @@ impl RemoteImage {
             }
             RegistryAuth::Bearer(token) => oci_client::secrets::RegistryAuth::Bearer(token.clone()),
         };
-        let (registry, repository) = (reference.registry().to_string(), reference.repository().to_string());
+        let (registry, repository) = (
+            reference.registry().to_string(),
+            reference.repository().to_string(),
+        );
         let oci_ref = match (reference.tag(), reference.digest()) {
-            (Some(tag), Some(digest)) => {
-                oci_client::Reference::with_tag_and_digest(registry, repository, tag.to_string(), digest.to_string())
+            (Some(tag), Some(digest)) => oci_client::Reference::with_tag_and_digest(
+                registry,
+                repository,
+                tag.to_string(),
+                digest.to_string(),
+            ),
+            (None, Some(digest)) => {
+                oci_client::Reference::with_digest(registry, repository, digest.to_string())
             }
-            (None, Some(digest)) => oci_client::Reference::with_digest(registry, repository, digest.to_string()),
-            (_, None) => oci_client::Reference::with_tag(registry, repository, reference.tag_or_latest().to_string()),
+            (_, None) => oci_client::Reference::with_tag(
+                registry,
+                repository,
+                reference.tag_or_latest().to_string(),
+            ),
         };
         let (bytes, _) = runtime
             .block_on(client.pull_manifest_raw(&oci_ref, &auth, &ACCEPTED))
-            .map_err(|e| Error::Registry { reference: name.clone(), source: Box::new(e) })?;
+            .map_err(|e| Error::Registry {
+                reference: name.clone(),
+                source: Box::new(e),
+            })?;
         let limit = options.limits.max_json;
         if bytes.len() as u64 > limit {
-            return Err(Error::LimitExceeded { what: format!("manifest of {name}"), limit, layer: None });
+            return Err(Error::LimitExceeded {
+                what: format!("manifest of {name}"),
+                limit,
+                layer: None,
+            });
         }
         let digest = match reference.digest() {
             Some(pinned) => {
@@ -127,20 +159,43 @@ impl RemoteImage {
                 let actual = hasher.finish();
                 if &actual != pinned {
                     let what = format!("manifest of {name}");
-                    return Err(Error::DigestMismatch { what, expected: pinned.clone(), actual });
+                    return Err(Error::DigestMismatch {
+                        what,
+                        expected: pinned.clone(),
+                        actual,
+                    });
                 }
                 actual
             }
             None => Digest::sha256_of(&bytes),
         };
-        let root = Descriptor::new(document_media_type(&bytes), digest.clone(), bytes.len() as u64);
+        let root = Descriptor::new(
+            document_media_type(&bytes),
+            digest.clone(),
+            bytes.len() as u64,
+        );
         let mut fetched = HashMap::new();
         fetched.insert(digest, bytes.to_vec());
-        Ok(RemoteImage { name, reference: oci_ref, client, auth, runtime, root, fetched })
+        Ok(RemoteImage {
+            name,
+            reference: oci_ref,
+            client,
+            auth,
+            runtime,
+            root,
+            fetched,
+        })
     }
 
-    fn registry_error(&self, digest: &Digest, e: oci_client::errors::OciDistributionError) -> Error {
-        Error::Registry { reference: format!("{}@{digest}", self.name), source: Box::new(e) }
+    fn registry_error(
+        &self,
+        digest: &Digest,
+        e: oci_client::errors::OciDistributionError,
+    ) -> Error {
+        Error::Registry {
+            reference: format!("{}@{digest}", self.name),
+            source: Box::new(e),
+        }
     }
 }
 
@@ -153,10 +208,17 @@ fn document_media_type(bytes: &[u8]) -> &'static str {
         manifests: Option<serde_json::Value>,
     }
     match serde_json::from_slice::<Shape>(bytes) {
-        Ok(Shape { media_type: Some(t), .. }) => {
-            ACCEPTED.iter().copied().find(|known| *known == t).unwrap_or(media_type::OCI_MANIFEST)
-        }
-        Ok(Shape { manifests: Some(_), .. }) => media_type::OCI_INDEX,
+        Ok(Shape {
+            media_type: Some(t),
+            ..
+        }) => ACCEPTED
+            .iter()
+            .copied()
+            .find(|known| *known == t)
+            .unwrap_or(media_type::OCI_MANIFEST),
+        Ok(Shape {
+            manifests: Some(_), ..
+        }) => media_type::OCI_INDEX,
         _ => media_type::OCI_MANIFEST,
     }
 }
@@ -178,7 +240,9 @@ impl Read for StreamReader<'_> {
             }
         }
         let n = buf.len().min(self.chunk.len());
-        buf.get_mut(..n).unwrap_or_default().copy_from_slice(self.chunk.get(..n).unwrap_or_default());
+        buf.get_mut(..n)
+            .unwrap_or_default()
+            .copy_from_slice(self.chunk.get(..n).unwrap_or_default());
         self.chunk = self.chunk.slice(n..);
         Ok(n)
     }
@@ -189,9 +253,16 @@ impl BlobSource for RemoteImage {
         let digest_text = digest.to_string();
         let stream = self
             .runtime
-            .block_on(self.client.pull_blob_stream(&self.reference, digest_text.as_str()))
+            .block_on(
+                self.client
+                    .pull_blob_stream(&self.reference, digest_text.as_str()),
+            )
             .map_err(|e| self.registry_error(digest, e))?;
-        Ok(Box::new(StreamReader { runtime: &self.runtime, stream: stream.stream, chunk: bytes::Bytes::new() }))
+        Ok(Box::new(StreamReader {
+            runtime: &self.runtime,
+            stream: stream.stream,
+            chunk: bytes::Bytes::new(),
+        }))
     }
 
     fn open_manifest(&self, digest: &Digest) -> Result<BlobReader<'_>, Error> {
@@ -201,7 +272,10 @@ impl BlobSource for RemoteImage {
         let by_digest = self.reference.clone_with_digest(digest.to_string());
         let (bytes, _) = self
             .runtime
-            .block_on(self.client.pull_manifest_raw(&by_digest, &self.auth, &ACCEPTED))
+            .block_on(
+                self.client
+                    .pull_manifest_raw(&by_digest, &self.auth, &ACCEPTED),
+            )
             .map_err(|e| self.registry_error(digest, e))?;
         Ok(Box::new(Cursor::new(bytes.to_vec())))
     }

@@ -55,20 +55,34 @@ pub trait ImageSource: BlobSource + fmt::Debug {
 
 /// Reads a whole small blob (a config), refusing more than `limit` bytes and checking its
 /// digest and size.
-pub fn read_verified(source: &dyn BlobSource, desc: &Descriptor, what: &str, limit: u64) -> Result<Vec<u8>, Error> {
+pub fn read_verified(
+    source: &dyn BlobSource,
+    desc: &Descriptor,
+    what: &str,
+    limit: u64,
+) -> Result<Vec<u8>, Error> {
     check_size(desc, what, limit)?;
     read_all(source.open_blob(&desc.digest)?, desc, what)
 }
 
 /// [`read_verified`] for a manifest or index, fetched with [`BlobSource::open_manifest`].
-pub fn read_manifest(source: &dyn BlobSource, desc: &Descriptor, what: &str, limit: u64) -> Result<Vec<u8>, Error> {
+pub fn read_manifest(
+    source: &dyn BlobSource,
+    desc: &Descriptor,
+    what: &str,
+    limit: u64,
+) -> Result<Vec<u8>, Error> {
     check_size(desc, what, limit)?;
     read_all(source.open_manifest(&desc.digest)?, desc, what)
 }
 
 fn check_size(desc: &Descriptor, what: &str, limit: u64) -> Result<(), Error> {
     if desc.size > limit {
-        return Err(Error::LimitExceeded { what: what.to_string(), limit, layer: None });
+        return Err(Error::LimitExceeded {
+            what: what.to_string(),
+            limit,
+            layer: None,
+        });
     }
     Ok(())
 }
@@ -79,6 +93,9 @@ fn read_all(raw: BlobReader<'_>, desc: &Descriptor, what: &str) -> Result<Vec<u8
     let result = reader.read_to_end(&mut bytes).and_then(|_| reader.finish());
     match result {
         Ok(_) => Ok(bytes),
-        Err(e) => Err(Error::from_stream(e, what, None, |source| Error::Read { what: what.to_string(), source })),
+        Err(e) => Err(Error::from_stream(e, what, None, |source| Error::Read {
+            what: what.to_string(),
+            source,
+        })),
     }
 }

@@ -7,7 +7,7 @@ use std::io::{self, Read};
 use crate::digest::{Digest, Hasher};
 
 /// Failures raised inside a reader stack, carried in an [`io::Error`] and turned back into
-/// [`Error`] at the crate boundary.
+/// [`crate::Error`] at the crate boundary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StreamError {
     /// The bytes hash to another digest.

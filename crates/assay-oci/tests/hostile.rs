@@ -5,7 +5,7 @@
 mod support;
 
 use assay_oci::media_type::{self, Compression};
-use assay_oci::testing::{ImageSpec, LayerBlob, LayerSpec, compress, gzip_bomb};
+use assay_oci::testing::{ImageSpec, LayerBlob, LayerSpec, compress, gzip_bomb, zstd_bomb};
 use assay_oci::{Digest, EntryKind, Error, WalkOptions, WarningKind};
 use support::{Want, walk_image, walk_image_with};
 
@@ -160,6 +160,30 @@ fn gzip_bomb_stops_at_the_uncompressed_limit() {
         walked.as_secs() < 60,
         "bomb built in {built:?}, walked in {walked:?}"
     );
+}
+
+#[test]
+fn zstd_bomb_stops_at_the_uncompressed_limit() {
+    let bomb = zstd_bomb("zeros", 1 << 30);
+    let digest = bomb.digest.clone();
+    let mut options = WalkOptions::default();
+    options.limits.max_layer_uncompressed = 16 << 20;
+    let (walk, _) = walk_image_with(ImageSpec::new().raw_layer(bomb), &[], &options);
+    let err = walk.unwrap_err();
+    assert!(
+        matches!(&err, Error::LimitExceeded { limit, layer: Some(l), .. } if *limit == 16 << 20 && *l == digest),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_wanted_file_inside_a_bomb_is_not_read_past_the_file_limit() {
+    let bomb = gzip_bomb("var/lib/dpkg/status", 256 << 20);
+    let mut options = WalkOptions::default();
+    options.limits.max_layer_uncompressed = 32 << 20;
+    let (walk, rec) = walk_image_with(ImageSpec::new().raw_layer(bomb), &[&everything()], &options);
+    assert!(matches!(walk.unwrap_err(), Error::LimitExceeded { .. }));
+    assert!(rec.files.is_empty());
 }
 
 #[test]

@@ -171,3 +171,26 @@ fn platform_strings_are_validated() {
         "linux/arm64/v8"
     );
 }
+
+#[test]
+fn with_no_platform_named_the_only_platform_whose_blobs_are_present_is_taken() {
+    // `docker save` on an arm64 machine with the containerd store: the index lists amd64 too,
+    // but only the arm64 blobs were saved.
+    let dir = tempfile::tempdir().unwrap();
+    let written = LayoutBuilder::new()
+        .index(
+            Some("saved"),
+            vec![image("linux/amd64"), image("linux/arm64/v8")],
+        )
+        .write(dir.path());
+    let amd64 = &written.images[0].manifest.digest;
+    std::fs::remove_file(assay_oci::testing::blob_path(dir.path(), amd64)).unwrap();
+    let layout = OciLayout::open(dir.path(), Some("saved")).unwrap();
+    assert_eq!(open(&layout, None).unwrap().config.architecture, "arm64");
+    // Named explicitly, the missing platform is still an error.
+    let err = open(&layout, Some("linux/amd64")).unwrap_err();
+    assert!(
+        matches!(&err, Error::BlobNotFound { digest, .. } if digest == amd64),
+        "{err}"
+    );
+}

@@ -5,7 +5,9 @@
 mod support;
 
 use assay_oci::testing::{BuiltImage, ImageSpec, LayerSpec, layout};
-use assay_oci::{Error, Image, Limits, Platform, Reference, RemoteImage, RemoteOptions, WalkOptions, media_type};
+use assay_oci::{
+    Error, Image, Limits, Platform, Reference, RemoteImage, RemoteOptions, WalkOptions, media_type,
+};
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
 use support::{Want, walk_with};
@@ -18,9 +20,20 @@ struct Pusher {
 
 impl Pusher {
     fn new(host: &str) -> Pusher {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let client = oci_client::Client::new(ClientConfig { protocol: ClientProtocol::Http, ..ClientConfig::default() });
-        Pusher { runtime, client, host: host.to_string() }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = oci_client::Client::new(ClientConfig {
+            protocol: ClientProtocol::Http,
+            ..ClientConfig::default()
+        });
+        Pusher {
+            runtime,
+            client,
+            host: host.to_string(),
+        }
     }
 
     fn reference(&self, repo: &str, tag: &str) -> oci_client::Reference {
@@ -31,35 +44,64 @@ impl Pusher {
     fn push_image(&self, repo: &str, tag: &str, image: &BuiltImage) {
         let r = self.reference(repo, tag);
         self.runtime.block_on(async {
-            self.client.auth(&r, &RegistryAuth::Anonymous, oci_client::RegistryOperation::Push).await.unwrap();
+            self.client
+                .auth(
+                    &r,
+                    &RegistryAuth::Anonymous,
+                    oci_client::RegistryOperation::Push,
+                )
+                .await
+                .unwrap();
             for (digest, bytes) in image.blobs().into_iter().skip(1) {
-                self.client.push_blob(&r, bytes, &digest.to_string()).await.unwrap();
+                self.client
+                    .push_blob(&r, bytes, &digest.to_string())
+                    .await
+                    .unwrap();
             }
             let content_type = http::HeaderValue::from_static(media_type::OCI_MANIFEST);
-            self.client.push_manifest_raw(&r, image.manifest_bytes.clone(), content_type).await.unwrap();
+            self.client
+                .push_manifest_raw(&r, image.manifest_bytes.clone(), content_type)
+                .await
+                .unwrap();
         });
     }
 
     fn push_index(&self, repo: &str, tag: &str, bytes: Vec<u8>) {
         let r = self.reference(repo, tag);
         let content_type = http::HeaderValue::from_static(media_type::OCI_INDEX);
-        self.runtime.block_on(self.client.push_manifest_raw(&r, bytes, content_type)).unwrap();
+        self.runtime
+            .block_on(self.client.push_manifest_raw(&r, bytes, content_type))
+            .unwrap();
     }
 }
 
 fn options(host: &str) -> RemoteOptions {
-    RemoteOptions { plain_http: vec![host.to_string()], ..RemoteOptions::default() }
+    RemoteOptions {
+        plain_http: vec![host.to_string()],
+        ..RemoteOptions::default()
+    }
 }
 
 #[test]
 fn remote_image_is_streamed_and_walked() {
-    let Some(registry) = assay_testkit::Registry::start_or_skip("remote_image_is_streamed_and_walked") else {
+    let Some(registry) =
+        assay_testkit::Registry::start_or_skip("remote_image_is_streamed_and_walked")
+    else {
         return;
     };
     let host = registry.host();
     let spec = ImageSpec::new()
-        .layer(LayerSpec::new().file("etc/os-release", "ID=alpine\n").file("big", vec![9u8; 300_000]))
-        .layer(LayerSpec::new().zstd().file("app/secret", "s").whiteout("big"));
+        .layer(
+            LayerSpec::new()
+                .file("etc/os-release", "ID=alpine\n")
+                .file("big", vec![9u8; 300_000]),
+        )
+        .layer(
+            LayerSpec::new()
+                .zstd()
+                .file("app/secret", "s")
+                .whiteout("big"),
+        );
     let built = spec.build();
     let pusher = Pusher::new(&host);
     pusher.push_image("test/app", "v1", &built);
@@ -71,7 +113,10 @@ fn remote_image_is_streamed_and_walked() {
     let want = Want(|p: &str| p == "etc/os-release");
     let (walk, rec) = walk_with(&remote, &[&want], &WalkOptions::default());
     let tree = walk.unwrap().tree;
-    assert_eq!(tree.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(), ["app/secret", "etc/os-release"]);
+    assert_eq!(
+        tree.iter().map(|e| e.path.as_str()).collect::<Vec<_>>(),
+        ["app/secret", "etc/os-release"]
+    );
     assert_eq!(rec.files[0].2, b"ID=alpine\n");
     assert_eq!(rec.deleted.len(), 1);
 
@@ -84,13 +129,19 @@ fn remote_image_is_streamed_and_walked() {
 
 #[test]
 fn remote_index_platform_is_chosen_and_missing_tags_are_registry_errors() {
-    let Some(registry) = assay_testkit::Registry::start_or_skip("remote_index_platform_is_chosen") else {
+    let Some(registry) = assay_testkit::Registry::start_or_skip("remote_index_platform_is_chosen")
+    else {
         return;
     };
     let host = registry.host();
     let pusher = Pusher::new(&host);
-    let amd = ImageSpec::new().layer(LayerSpec::new().file("arch", "amd64")).build();
-    let arm = ImageSpec::new().platform("linux/arm64/v8").layer(LayerSpec::new().file("arch", "arm64")).build();
+    let amd = ImageSpec::new()
+        .layer(LayerSpec::new().file("arch", "amd64"))
+        .build();
+    let arm = ImageSpec::new()
+        .platform("linux/arm64/v8")
+        .layer(LayerSpec::new().file("arch", "arm64"))
+        .build();
     for image in [&amd, &arm] {
         pusher.push_image("test/multi", &image.manifest.digest.hex()[..16], image);
     }
@@ -102,9 +153,17 @@ fn remote_index_platform_is_chosen_and_missing_tags_are_registry_errors() {
     let arm64 = Platform::parse("linux/arm64").unwrap();
     let image = Image::open(&remote, Some(&arm64), &Limits::default()).unwrap();
     assert_eq!(image.manifest_digest, arm.manifest.digest);
-    let err = Image::open(&remote, Some(&Platform::parse("linux/s390x").unwrap()), &Limits::default()).unwrap_err();
+    let err = Image::open(
+        &remote,
+        Some(&Platform::parse("linux/s390x").unwrap()),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::PlatformNotFound { .. }), "{err}");
 
     let missing = Reference::parse(&format!("{host}/test/multi:nope")).unwrap();
-    assert!(matches!(RemoteImage::open(&missing, &options(&host)), Err(Error::Registry { .. })));
+    assert!(matches!(
+        RemoteImage::open(&missing, &options(&host)),
+        Err(Error::Registry { .. })
+    ));
 }

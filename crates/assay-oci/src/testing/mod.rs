@@ -322,25 +322,45 @@ pub fn compress(tar: &[u8], compression: Compression) -> Vec<u8> {
 /// without ever holding it uncompressed: a decompression bomb. Its diff_id is not computed
 /// (the walker must stop at its limit long before it could check one).
 pub fn gzip_bomb(path: &str, size: u64) -> LayerBlob {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    let mut header = Vec::new();
-    write_header(&mut header, path.as_bytes(), b'0', b"", size, 0o644);
-    enc.write_all(&header).expect("gzip to memory");
-    let zeros = vec![0u8; 1 << 20];
-    let mut left = size;
-    while left > 0 {
-        let n = left.min(zeros.len() as u64);
-        enc.write_all(zeros.get(..n as usize).unwrap_or_default())
-            .expect("gzip to memory");
-        left -= n;
-    }
-    enc.write_all(&[0u8; 1024]).expect("gzip to memory");
-    let bytes = enc.finish().expect("gzip to memory");
+    let enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let bytes = bomb(enc, path, size, |enc| enc.finish());
     LayerBlob::raw(
         bytes,
         media_type::OCI_LAYER_GZIP,
         Digest::sha256_of(b"bomb: diff_id not computed"),
     )
+}
+
+/// [`gzip_bomb`] with zstd.
+pub fn zstd_bomb(path: &str, size: u64) -> LayerBlob {
+    let enc = zstd::stream::write::Encoder::new(Vec::new(), 3).expect("zstd encoder");
+    let bytes = bomb(enc, path, size, |enc| enc.finish());
+    LayerBlob::raw(
+        bytes,
+        media_type::OCI_LAYER_ZSTD,
+        Digest::sha256_of(b"bomb: diff_id not computed"),
+    )
+}
+
+fn bomb<W: Write>(
+    mut enc: W,
+    path: &str,
+    size: u64,
+    finish: impl FnOnce(W) -> std::io::Result<Vec<u8>>,
+) -> Vec<u8> {
+    let mut header = Vec::new();
+    write_header(&mut header, path.as_bytes(), b'0', b"", size, 0o644);
+    enc.write_all(&header).expect("compress to memory");
+    let zeros = vec![0u8; 1 << 20];
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(zeros.len() as u64);
+        enc.write_all(zeros.get(..n as usize).unwrap_or_default())
+            .expect("compress to memory");
+        left -= n;
+    }
+    enc.write_all(&[0u8; 1024]).expect("compress to memory");
+    finish(enc).expect("compress to memory")
 }
 
 fn write_entry(out: &mut Vec<u8>, entry: &EntrySpec) {
