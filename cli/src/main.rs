@@ -26,6 +26,13 @@ fn color_wanted() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// An input error that did not stop the scan, on stderr as one line, shaped like the fatal
+/// ones (`assay: file:line: what`).
+#[allow(clippy::print_stderr)]
+fn error_line(message: &str) {
+    eprintln!("assay: {}", message.replace('\n', " "));
+}
+
 /// A warning on stderr, one line.
 #[allow(clippy::print_stderr)]
 fn warn(message: &str) {

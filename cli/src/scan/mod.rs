@@ -422,7 +422,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     output::emit(settings.output.as_deref(), &main).context("writing the report")?;
 
     for e in &report.errors {
-        warn(&e.message);
+        crate::error_line(&e.message);
     }
     Ok(if !report.errors.is_empty() {
         exit::INPUT
