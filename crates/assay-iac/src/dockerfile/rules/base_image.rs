@@ -58,7 +58,10 @@ pub(crate) const PLATFORM: Rule = rule(
     "FROM uses a fixed --platform",
     "A hard-coded platform forces emulation or breaks multi-platform builds; the image will not match the platform users run.",
     "Drop `--platform`, or use the build arguments: `FROM --platform=$BUILDPLATFORM golang:1.22 AS build`.",
-    &["hadolint:DL3029"],
+    &[
+        "hadolint:DL3029",
+        "buildkit:FromPlatformFlagConstDisallowed",
+    ],
     false,
 );
 
@@ -68,7 +71,12 @@ pub(crate) const DUPLICATE_ALIAS: Rule = rule(
     "Stage alias is defined more than once",
     "BuildKit refuses duplicate stage names and older builders silently use one of them, so `COPY --from` may copy from the wrong stage.",
     "Give every `FROM ... AS name` a unique name.",
-    &["hadolint:DL3024", "checkov:CKV_DOCKER_11", "trivy:DS012"],
+    &[
+        "hadolint:DL3024",
+        "checkov:CKV_DOCKER_11",
+        "trivy:DS012",
+        "buildkit:DuplicateStageName",
+    ],
     false,
 );
 

@@ -32,7 +32,7 @@ pub(crate) const CHPASSWD: Rule = rule(
     "Password set during the build",
     "`chpasswd`/`passwd` in a `RUN` bakes a password hash into the image, and a literal password into its history, for every copy of the image.",
     "Do not give accounts passwords in images; use key-based access outside the container or inject credentials at run time.",
-    &[],
+    &["checkov:CKV2_DOCKER_17"],
     false,
 );
 

@@ -38,7 +38,12 @@ pub(crate) const MAINTAINER: Rule = rule(
     "MAINTAINER is deprecated",
     "`MAINTAINER` is deprecated and not part of the OCI image metadata that tools read.",
     "Use `LABEL org.opencontainers.image.authors=\"team@example.com\"` instead.",
-    &["hadolint:DL4000", "checkov:CKV_DOCKER_6", "trivy:DS022"],
+    &[
+        "hadolint:DL4000",
+        "checkov:CKV_DOCKER_6",
+        "trivy:DS022",
+        "buildkit:MaintainerDeprecated",
+    ],
     false,
 );
 
@@ -48,7 +53,11 @@ pub(crate) const MULTIPLE_CMD: Rule = rule(
     "Stage has more than one CMD",
     "Only the last `CMD` takes effect; earlier ones are dead code that misleads readers about what the container runs.",
     "Keep a single `CMD` per stage.",
-    &["hadolint:DL4003", "trivy:DS016"],
+    &[
+        "hadolint:DL4003",
+        "trivy:DS016",
+        "buildkit:MultipleInstructionsDisallowed",
+    ],
     false,
 );
 
@@ -58,7 +67,11 @@ pub(crate) const MULTIPLE_ENTRYPOINT: Rule = rule(
     "Stage has more than one ENTRYPOINT",
     "Only the last `ENTRYPOINT` takes effect; earlier ones are dead code that misleads reviewers.",
     "Keep a single `ENTRYPOINT` per stage.",
-    &["hadolint:DL4004", "trivy:DS007"],
+    &[
+        "hadolint:DL4004",
+        "trivy:DS007",
+        "buildkit:MultipleInstructionsDisallowed",
+    ],
     false,
 );
 
@@ -68,7 +81,11 @@ pub(crate) const MULTIPLE_HEALTHCHECK: Rule = rule(
     "Stage has more than one HEALTHCHECK",
     "Only the last `HEALTHCHECK` is used; the others are ignored.",
     "Keep a single `HEALTHCHECK` per stage.",
-    &["hadolint:DL3012", "trivy:DS023"],
+    &[
+        "hadolint:DL3012",
+        "trivy:DS023",
+        "buildkit:MultipleInstructionsDisallowed",
+    ],
     false,
 );
 
@@ -78,7 +95,7 @@ pub(crate) const SHELL_FORM: Rule = rule(
     "CMD or ENTRYPOINT uses the shell form",
     "In shell form the process runs under `/bin/sh -c`: it is not PID 1, does not receive SIGTERM and is killed after the grace period, losing in-flight work.",
     "Use the exec (JSON) form: `CMD [\"app\", \"--port\", \"8080\"]`.",
-    &["hadolint:DL3025"],
+    &["hadolint:DL3025", "buildkit:JSONArgsRecommended"],
     false,
 );
 
@@ -118,7 +135,12 @@ pub(crate) const RELATIVE_WORKDIR: Rule = rule(
     "WORKDIR is a relative path",
     "A relative `WORKDIR` depends on the previous one (or the base image's), so the directory changes when the base image does.",
     "Use an absolute path: `WORKDIR /app`.",
-    &["hadolint:DL3000", "checkov:CKV_DOCKER_10", "trivy:DS009"],
+    &[
+        "hadolint:DL3000",
+        "checkov:CKV_DOCKER_10",
+        "trivy:DS009",
+        "buildkit:WorkdirRelativePath",
+    ],
     false,
 );
 
@@ -198,7 +220,7 @@ pub(crate) const ARG_BEFORE_DECL: Rule = rule(
     "Variable used before its ARG or ENV",
     "A variable referenced before it is declared expands to an empty string: `FROM $BASE` with `ARG BASE` inside the stage, or `WORKDIR $DIR` above `ARG DIR`, silently uses the wrong value.",
     "Declare the `ARG` before use (global `ARG`s before the first `FROM` for `FROM` lines).",
-    &[],
+    &["buildkit:UndefinedVar"],
     false,
 );
 
@@ -218,7 +240,7 @@ pub(crate) const LEGACY_ENV: Rule = rule(
     "ENV or LABEL uses the legacy `key value` form",
     "The space-separated form sets one variable whose value is the whole rest of the line, which is easy to misread; BuildKit warns about it.",
     "Write `ENV KEY=value` (quote values with spaces).",
-    &[],
+    &["buildkit:LegacyKeyValueFormat"],
     false,
 );
 

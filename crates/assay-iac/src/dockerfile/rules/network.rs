@@ -22,7 +22,18 @@ pub(crate) const TLS_OFF: Rule = rule(
     "TLS certificate verification disabled",
     "Without certificate checks anyone on the network path can substitute the downloaded code or packages (man-in-the-middle).",
     "Remove `-k`/`--insecure`, `--no-check-certificate`, `--trusted-host`, `sslVerify false`, `strict-ssl false`, `NODE_TLS_REJECT_UNAUTHORIZED=0`, `GIT_SSL_NO_VERIFY`; install the CA certificate you need instead.",
-    &[],
+    &[
+        "checkov:CKV2_DOCKER_2",
+        "checkov:CKV2_DOCKER_3",
+        "checkov:CKV2_DOCKER_4",
+        "checkov:CKV2_DOCKER_5",
+        "checkov:CKV2_DOCKER_6",
+        "checkov:CKV2_DOCKER_12",
+        "checkov:CKV2_DOCKER_13",
+        "checkov:CKV2_DOCKER_14",
+        "checkov:CKV2_DOCKER_15",
+        "checkov:CKV2_DOCKER_16",
+    ],
     false,
 );
 
@@ -32,7 +43,13 @@ pub(crate) const SIGNATURE_OFF: Rule = rule(
     "Package signature verification disabled",
     "Package managers verify signatures so that a mirror cannot serve modified packages; turning that off accepts any package from anyone who can reach the build.",
     "Remove `--allow-unauthenticated`, `--force-yes`, `--allow-untrusted`, `--nogpgcheck`, `--nosignature`/`--nodigest`; import the repository's signing key instead.",
-    &[],
+    &[
+        "checkov:CKV2_DOCKER_7",
+        "checkov:CKV2_DOCKER_8",
+        "checkov:CKV2_DOCKER_9",
+        "checkov:CKV2_DOCKER_10",
+        "checkov:CKV2_DOCKER_11",
+    ],
     false,
 );
 

@@ -14,7 +14,7 @@ pub(crate) const ENV_SECRET: Rule = rule(
     "Secret in ENV or ARG",
     "`ENV` values are stored in the image config and `ARG` values in the build history: anyone who can pull the image can read them with `docker history`/`inspect`.",
     "Pass secrets at build time with `RUN --mount=type=secret,id=...` and at run time through the orchestrator's secret store; never as `ENV`/`ARG` literals.",
-    &["cis-docker:4.10"],
+    &["cis-docker:4.10", "buildkit:SecretsUsedInArgOrEnv"],
     false,
 );
 
