@@ -30,6 +30,9 @@ pub enum Command {
     /// Work with Rego policies.
     #[command(subcommand, after_help = POLICY_EXAMPLES)]
     Policy(PolicyCommand),
+    /// Build and inspect the vulnerability database compiled from OSV data.
+    #[command(subcommand, after_help = DB_EXAMPLES)]
+    Db(DbCommand),
     /// Version utilities: how an ecosystem orders package versions.
     #[command(subcommand, after_help = VERSION_EXAMPLES)]
     Version(VersionCommand),
@@ -41,6 +44,46 @@ Examples:
   assay version compare PyPI 1.0rc1 1.0           # prints <
   assay version compare Maven 1.0-SNAPSHOT 1.0    # prints <
   printf '1.0\t1.1\n2.0~rc1\t2.0\n' | assay version compare Debian --batch";
+
+const DB_EXAMPLES: &str = "\
+Examples:
+  assay db build --from osv/PyPI-all.zip --from osv/Debian/ --output assay.db
+  assay db info                                   # the database at $ASSAY_DB or ~/.cache/assay/db/assay.db
+  assay db info --db assay.db --format json";
+
+/// `assay db` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Compile OSV records (JSON files, directories, all.zip exports) into one database file.
+    #[command(after_help = DB_EXAMPLES)]
+    Build {
+        /// OSV input: a JSON file, a directory tree of them, or an ecosystem's all.zip; repeatable.
+        #[arg(long = "from", value_name = "PATH", required = true)]
+        from: Vec<PathBuf>,
+        /// The database file (default: $ASSAY_DB, else $XDG_CACHE_HOME/assay/db/assay.db).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Show a database's schema version, build time, sources and counts per ecosystem.
+    #[command(after_help = DB_EXAMPLES)]
+    Info {
+        /// The database file (default: $ASSAY_DB, else $XDG_CACHE_HOME/assay/db/assay.db).
+        #[arg(long, env = "ASSAY_DB", value_name = "FILE")]
+        db: Option<PathBuf>,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value = "table")]
+        format: InfoFormat,
+    },
+}
+
+/// `assay db info --format` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InfoFormat {
+    /// Lines for people.
+    Table,
+    /// The info as JSON.
+    Json,
+}
 
 /// `assay version` subcommands.
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@
 mod args;
 mod clock;
 mod config;
+mod db_cmd;
 mod exit;
 mod gate;
 mod ignorefile;
@@ -67,6 +68,10 @@ fn main() -> ExitCode {
         Command::Scan(a) => scan::run(a),
         Command::Rules(a) => rules_cmd::run(a),
         Command::Policy(args::PolicyCommand::Test(a)) => policy_cmd::test(a),
+        Command::Db(args::DbCommand::Build { from, output }) => {
+            db_cmd::build(from, output.as_deref())
+        }
+        Command::Db(args::DbCommand::Info { db, format }) => db_cmd::info(db.as_deref(), *format),
         Command::Version(args::VersionCommand::Compare {
             ecosystem,
             a,

@@ -8,6 +8,8 @@
 //! ecosystem's reference implementation, tested against that implementation's own vectors.
 #![deny(missing_docs)]
 
+pub mod db;
+pub mod osv;
 pub mod version;
 
 pub use version::{
