@@ -7,12 +7,14 @@
 #![deny(missing_docs)]
 
 pub mod finding;
+pub mod package;
 pub mod report;
 pub mod rule;
 pub mod severity;
 pub mod target;
 
 pub use finding::{Finding, FindingKind, Location, PackageRef, Suppression};
+pub use package::{Distro, Inventory, Package, purl};
 pub use report::{CheckedRule, Report, SCHEMA_VERSION, ScanError, TargetSummary};
 pub use rule::{Rule, RuleDoc, RuleTarget};
 pub use severity::{ParseSeverityError, Severity};

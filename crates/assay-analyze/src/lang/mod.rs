@@ -1,0 +1,5 @@
+//! Language package metadata and lock files.
+
+pub mod node;
+pub mod python;
+pub mod rust;
