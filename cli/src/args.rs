@@ -115,6 +115,7 @@ Examples:
   assay scan deploy/ --severity HIGH,CRITICAL --fail-on misconfig=HIGH --exit-code 7
   assay scan . --format template --template report.j2
   assay scan . --report sarif=assay.sarif --report json=assay.json   # one scan, several files
+  assay db build --from osv/ && assay scan oci:build/image:1.0 --format gitlab   # image vulnerabilities
 
 Exit codes: 0 nothing at or above --fail-on; 1 (or --exit-code) findings; 2 input error;
 3 network error; 4 policy denied.";
@@ -132,10 +133,11 @@ Examples:
 /// `assay scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// What to scan: a directory, a Dockerfile, a YAML/JSON manifest, or - for stdin.
+    /// What to scan: a directory, a Dockerfile, a YAML/JSON manifest, - for stdin, or an
+    /// image: oci:DIR[:TAG], docker-archive:FILE, dir:ROOTFS, docker://REF or host/repo:tag.
     pub target: String,
 
-    /// Scanners to run, comma-separated (misconfig).
+    /// Scanners to run, comma-separated: misconfig (files), vuln (images).
     #[arg(long, env = "ASSAY_SCANNERS", value_name = "LIST")]
     pub scanners: Option<String>,
 
@@ -202,6 +204,23 @@ pub struct ScanArgs {
     /// JSON or YAML files merged into Rego's `data`; repeatable.
     #[arg(long, env = "ASSAY_DATA", value_name = "FILE", value_delimiter = ',')]
     pub data: Vec<PathBuf>,
+
+    /// Vulnerability database file (default: $XDG_CACHE_HOME/assay/db/assay.db).
+    #[arg(long, env = "ASSAY_DB", value_name = "FILE")]
+    pub db: Option<PathBuf>,
+
+    /// Platform to pick from a multi-platform image: os/arch[/variant] (default linux/amd64,
+    /// or the only one).
+    #[arg(long, env = "ASSAY_PLATFORM", value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+
+    /// Registry (host:port) to reach over plain HTTP; loopback registries always may. Repeatable.
+    #[arg(long, value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+
+    /// Never touch the network (a registry reference is then an error).
+    #[arg(long, env = "ASSAY_OFFLINE")]
+    pub offline: bool,
 
     /// Keep only the Kubernetes rules of a Pod Security Standards level.
     #[arg(long, env = "ASSAY_PROFILE", value_enum)]

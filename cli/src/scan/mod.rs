@@ -2,6 +2,7 @@
 //! report, apply suppressions and filters, write it, and decide the exit code.
 
 pub mod discover;
+pub mod image;
 pub mod settings;
 
 use std::io::Read;
@@ -60,7 +61,7 @@ fn read_text(path: &Path) -> Result<String, String> {
 }
 
 /// The inputs a target stands for.
-fn collect(target: &Target, raw: &str) -> Result<(Vec<Input>, bool), Failure> {
+fn collect(target: &Target) -> Result<(Vec<Input>, bool), Failure> {
     match target {
         Target::Stdin => {
             let mut text = String::new();
@@ -121,9 +122,7 @@ fn collect(target: &Target, raw: &str) -> Result<(Vec<Input>, bool), Failure> {
                 .collect();
             Ok((inputs, false))
         }
-        _ => Err(Failure::input(format!(
-            "{raw}: scanning images (oci:, docker-archive:, dir:, registry references) is not part of this version of assay"
-        ))),
+        _ => Ok((Vec::new(), true)),
     }
 }
 
@@ -330,7 +329,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     };
 
     let target = Target::parse(&args.target).map_err(|e| Failure::input(e.to_string()))?;
-    let (inputs, single) = collect(&target, &args.target)?;
+    let (inputs, single) = collect(&target)?;
     let started = clock::now_seconds();
     let progress = progress_bar(inputs.len());
     let (loaded, read_errors) = load(&inputs, &progress);
@@ -338,6 +337,14 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         errors: read_errors,
         ..Outcome::default()
     };
+    if target.is_image() {
+        let scanned = image::scan(&target, &args.target, &settings)?;
+        for w in &scanned.warnings {
+            warn(w);
+        }
+        outcome.targets.push(scanned.target);
+        outcome.findings.extend(scanned.findings);
+    }
     if settings.scanners.contains(&FindingKind::Misconfig) {
         run_builtin(&loaded, &settings, &mut outcome);
         if let Some(policies) = policies.as_ref().filter(|p| !p.is_empty()) {

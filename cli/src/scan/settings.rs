@@ -46,10 +46,18 @@ pub struct Settings {
     pub data: Vec<PathBuf>,
     /// IaC rule settings.
     pub iac: IacOptions,
+    /// Vulnerability database file.
+    pub db: Option<PathBuf>,
+    /// Platform for multi-platform images.
+    pub platform: Option<assay_oci::Platform>,
+    /// Registries allowed over plain HTTP.
+    pub insecure_registries: Vec<String>,
+    /// No network.
+    pub offline: bool,
 }
 
 /// Scanners this build can run on the targets it accepts.
-const AVAILABLE: &[FindingKind] = &[FindingKind::Misconfig];
+const AVAILABLE: &[FindingKind] = &[FindingKind::Misconfig, FindingKind::Vulnerability];
 
 fn parse_list(text: &str) -> Vec<String> {
     text.split(',')
@@ -76,7 +84,7 @@ impl Settings {
             })?;
             if !AVAILABLE.contains(&kind) {
                 return Err(Failure::input(format!(
-                    "--scanners: the {kind} scanner is not part of this version of assay (available: misconfig)"
+                    "--scanners: the {kind} scanner is not part of this version of assay (available: misconfig, vuln)"
                 )));
             }
             scanners.insert(kind);
@@ -212,6 +220,17 @@ impl Settings {
             policy_dirs,
             namespaces,
             all_namespaces: args.all_namespaces,
+            db: args.db.clone(),
+            platform: args
+                .platform
+                .as_deref()
+                .map(|p| {
+                    assay_oci::Platform::parse(p)
+                        .map_err(|e| Failure::input(format!("--platform: {e}")))
+                })
+                .transpose()?,
+            insecure_registries: args.insecure_registry.clone(),
+            offline: args.offline,
             data: args.data.clone(),
             iac,
         })

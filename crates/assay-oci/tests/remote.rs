@@ -4,76 +4,11 @@
 
 mod support;
 
-use assay_oci::testing::{BuiltImage, ImageSpec, LayerSpec, layout};
+use assay_oci::testing::{ImageSpec, LayerSpec, Pusher, layout};
 use assay_oci::{
-    Error, Image, Limits, Platform, Reference, RemoteImage, RemoteOptions, WalkOptions, media_type,
+    Error, Image, Limits, Platform, Reference, RemoteImage, RemoteOptions, WalkOptions,
 };
-use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::secrets::RegistryAuth;
 use support::{Want, walk_with};
-
-struct Pusher {
-    runtime: tokio::runtime::Runtime,
-    client: oci_client::Client,
-    host: String,
-}
-
-impl Pusher {
-    fn new(host: &str) -> Pusher {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let client = oci_client::Client::new(ClientConfig {
-            protocol: ClientProtocol::Http,
-            ..ClientConfig::default()
-        });
-        Pusher {
-            runtime,
-            client,
-            host: host.to_string(),
-        }
-    }
-
-    fn reference(&self, repo: &str, tag: &str) -> oci_client::Reference {
-        oci_client::Reference::with_tag(self.host.clone(), repo.to_string(), tag.to_string())
-    }
-
-    /// Pushes blobs then the raw manifest bytes, so digests stay those the builder computed.
-    fn push_image(&self, repo: &str, tag: &str, image: &BuiltImage) {
-        let r = self.reference(repo, tag);
-        self.runtime.block_on(async {
-            self.client
-                .auth(
-                    &r,
-                    &RegistryAuth::Anonymous,
-                    oci_client::RegistryOperation::Push,
-                )
-                .await
-                .unwrap();
-            for (digest, bytes) in image.blobs().into_iter().skip(1) {
-                self.client
-                    .push_blob(&r, bytes, &digest.to_string())
-                    .await
-                    .unwrap();
-            }
-            let content_type = http::HeaderValue::from_static(media_type::OCI_MANIFEST);
-            self.client
-                .push_manifest_raw(&r, image.manifest_bytes.clone(), content_type)
-                .await
-                .unwrap();
-        });
-    }
-
-    fn push_index(&self, repo: &str, tag: &str, bytes: Vec<u8>) {
-        let r = self.reference(repo, tag);
-        let content_type = http::HeaderValue::from_static(media_type::OCI_INDEX);
-        self.runtime
-            .block_on(self.client.push_manifest_raw(&r, bytes, content_type))
-            .unwrap();
-    }
-}
 
 fn options(host: &str) -> RemoteOptions {
     RemoteOptions {

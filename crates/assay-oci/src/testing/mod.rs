@@ -7,6 +7,8 @@
 
 mod archive;
 pub mod layout;
+#[cfg(feature = "remote")]
+mod push;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -19,6 +21,8 @@ use crate::platform::Platform;
 
 pub use archive::{ArchiveFormat, ArchiveImage, write_docker_archive};
 pub use layout::{LayoutBuilder, Written, blob_path};
+#[cfg(feature = "remote")]
+pub use push::Pusher;
 
 /// One entry of a layer spec.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,247 @@
+//! Images as scan targets: open the source (registry, OCI layout, docker-archive, rootfs),
+//! catalog its packages in one pass over the layers, and match them against the
+//! vulnerability database.
+
+use std::path::PathBuf;
+
+use assay_core::{Finding, FindingKind, Location, PackageRef, Severity, Target, TargetSummary};
+use assay_oci::{
+    DockerArchive, Image, ImageSource, Limits, OciLayout, Reference, RemoteImage, RemoteOptions,
+    Rootfs, WalkOptions,
+};
+use assay_vuln::db::{self, Database, Level};
+
+use super::settings::Settings;
+use crate::exit::Failure;
+
+/// What scanning an image gave.
+#[derive(Debug)]
+pub struct ImageScan {
+    /// The image as a report target.
+    pub target: TargetSummary,
+    /// Vulnerability findings.
+    pub findings: Vec<Finding>,
+    /// Files that failed to parse and walker warnings, one line each.
+    pub warnings: Vec<String>,
+}
+
+/// Exit code for registry and network failures (DESIGN.md section 4).
+const NETWORK: u8 = 3;
+
+fn oci_failure(name: &str, e: assay_oci::Error) -> Failure {
+    let code = if matches!(e, assay_oci::Error::Registry { .. }) {
+        NETWORK
+    } else {
+        crate::exit::INPUT
+    };
+    Failure {
+        code,
+        message: format!("{name}: {e}"),
+    }
+}
+
+/// Plain HTTP only for loopback registries or those named with `--insecure-registry`.
+fn plain_http_hosts(reference: &Reference, settings: &Settings) -> Vec<String> {
+    let host = reference.registry().to_string();
+    let name = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
+    let loopback = name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let mut hosts = settings.insecure_registries.clone();
+    if loopback {
+        hosts.push(host);
+    }
+    hosts
+}
+
+fn credentials() -> assay_oci::RegistryAuth {
+    match (
+        std::env::var("ASSAY_REGISTRY_USERNAME"),
+        std::env::var("ASSAY_REGISTRY_PASSWORD"),
+    ) {
+        (Ok(username), Ok(password)) if !username.is_empty() => {
+            assay_oci::RegistryAuth::Basic { username, password }
+        }
+        _ => assay_oci::RegistryAuth::Anonymous,
+    }
+}
+
+fn open_source(
+    target: &Target,
+    raw: &str,
+    settings: &Settings,
+) -> Result<Box<dyn ImageSource>, Failure> {
+    let source: Box<dyn ImageSource> = match target {
+        Target::OciLayout { dir, tag } => {
+            Box::new(OciLayout::open(dir, tag.as_deref()).map_err(|e| oci_failure(raw, e))?)
+        }
+        Target::DockerArchive(path) => {
+            Box::new(DockerArchive::open(path, None).map_err(|e| oci_failure(raw, e))?)
+        }
+        Target::Rootfs(path) => Box::new(Rootfs::open(path).map_err(|e| oci_failure(raw, e))?),
+        Target::Registry(text) => {
+            if settings.offline {
+                return Err(Failure::input(format!(
+                    "{raw}: --offline forbids pulling from a registry"
+                )));
+            }
+            let reference =
+                Reference::parse(text).map_err(|e| Failure::input(format!("{raw}: {e}")))?;
+            let options = RemoteOptions {
+                auth: credentials(),
+                plain_http: plain_http_hosts(&reference, settings),
+                limits: Limits::default(),
+            };
+            Box::new(RemoteImage::open(&reference, &options).map_err(|e| oci_failure(raw, e))?)
+        }
+        _ => return Err(Failure::input(format!("{raw}: not an image"))),
+    };
+    Ok(source)
+}
+
+fn severity(level: Level) -> Severity {
+    match level {
+        Level::Unknown => Severity::Unknown,
+        Level::Low => Severity::Low,
+        Level::Medium => Severity::Medium,
+        Level::High => Severity::High,
+        Level::Critical => Severity::Critical,
+    }
+}
+
+/// The database file: `--db`, else `ASSAY_DB` or the XDG cache location.
+pub fn database_path(settings: &Settings) -> PathBuf {
+    settings.db.clone().unwrap_or_else(db::default_path)
+}
+
+/// Scans the image `target` names.
+pub fn scan(target: &Target, raw: &str, settings: &Settings) -> Result<ImageScan, Failure> {
+    let want_vulns = settings.scanners.contains(&FindingKind::Vulnerability);
+    let database = if want_vulns {
+        let path = database_path(settings);
+        if !path.exists() {
+            return Err(Failure::input(format!(
+                "{}: no vulnerability database (build one with `assay db build --from OSV-DATA`, or set --db / ASSAY_DB)",
+                path.display()
+            )));
+        }
+        Some(Database::open(&path).map_err(|e| Failure::input(e.to_string()))?)
+    } else {
+        None
+    };
+    let source = open_source(target, raw, settings)?;
+    let image = Image::open(
+        source.as_ref(),
+        settings.platform.as_ref(),
+        &Limits::default(),
+    )
+    .map_err(|e| oci_failure(raw, e))?;
+    let catalog = assay_analyze::catalog_image(source.as_ref(), &image, &WalkOptions::default())
+        .map_err(|e| Failure::input(format!("{raw}: {e}")))?;
+    let mut warnings: Vec<String> = catalog
+        .problems
+        .iter()
+        .map(|p| format!("{raw}: {p}"))
+        .collect();
+    warnings.extend(catalog.warnings.iter().map(|w| format!("{raw}: {w}")));
+
+    let name = raw.to_string();
+    let mut findings = Vec::new();
+    if let Some(database) = &database {
+        let distro = catalog.inventory.distro.as_ref();
+        for package in &catalog.inventory.packages {
+            // OS packages are matched as their distro's advisories name them: by source package
+            // and within the release (`Debian:12`); language packages by their own name.
+            let is_os = distro.is_some_and(|d| {
+                !d.ecosystem.is_empty()
+                    && d.ecosystem.split(':').next() == Some(package.ecosystem.as_str())
+            });
+            let (ecosystem, query_name, query_version) = match (is_os, distro) {
+                (true, Some(d)) => (
+                    d.ecosystem.as_str(),
+                    package.source_name.as_deref().unwrap_or(&package.name),
+                    package
+                        .source_version
+                        .as_deref()
+                        .unwrap_or(&package.version),
+                ),
+                _ => (
+                    package.ecosystem.as_str(),
+                    package.name.as_str(),
+                    package.version.as_str(),
+                ),
+            };
+            let matches = match db::matches(database, ecosystem, query_name, query_version) {
+                Ok(m) => m,
+                Err(e) => {
+                    warnings.push(format!("{raw}: {} {}: {e}", package.name, package.version));
+                    continue;
+                }
+            };
+            for m in matches {
+                let fix = (!m.fixed.is_empty())
+                    .then(|| format!("upgrade {} to {}", package.name, m.fixed.join(" or ")));
+                let title = if m.advisory.summary.is_empty() {
+                    m.id.clone()
+                } else {
+                    m.advisory.summary.clone()
+                };
+                let message = format!(
+                    "{} {} is affected by {}{}",
+                    package.name,
+                    package.version,
+                    m.id,
+                    if m.fixed.is_empty() {
+                        " (no fix yet)".to_string()
+                    } else {
+                        format!(", fixed in {}", m.fixed.join(", "))
+                    }
+                );
+                let location = Location {
+                    path: package.path.clone(),
+                    line: None,
+                    column: None,
+                    end_line: None,
+                    layer: package.layer.clone(),
+                };
+                let mut finding = Finding::new(
+                    FindingKind::Vulnerability,
+                    m.id.clone(),
+                    severity(m.severity.level),
+                    title,
+                    message,
+                    name.clone(),
+                    location,
+                    &format!("{}@{}", package.name, package.version),
+                );
+                finding.package = Some(PackageRef {
+                    name: package.name.clone(),
+                    version: package.version.clone(),
+                    ecosystem: ecosystem.to_string(),
+                    purl: package.purl.clone(),
+                });
+                finding.fix = fix;
+                finding.references =
+                    std::iter::once(format!("https://osv.dev/vulnerability/{}", m.advisory.id))
+                        .chain(
+                            m.aliases
+                                .iter()
+                                .filter(|a| a.starts_with("CVE-"))
+                                .map(|a| format!("https://nvd.nist.gov/vuln/detail/{a}")),
+                        )
+                        .collect();
+                findings.push(finding);
+            }
+        }
+    }
+    Ok(ImageScan {
+        target: TargetSummary {
+            name,
+            kind: "image".into(),
+            rules_checked: Vec::new(),
+        },
+        findings,
+        warnings,
+    })
+}

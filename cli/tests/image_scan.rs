@@ -1,0 +1,216 @@
+//! Images as targets: packages catalogued from generated images, matched against a database
+//! built from the bundled OSV fixtures, reported in every format; the same image pulled from a
+//! real registry gives the same findings.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+
+use assay_oci::testing::{ImageSpec, LayerSpec, LayoutBuilder};
+use common::{assay, run};
+
+const BOOKWORM: &str = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n\
+VERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\n";
+
+/// expat 2.5.0-1 (fixed for CVE-2024-45490 in 2.5.0-1+deb12u1) and tar already fixed.
+const STATUS: &str = "Package: libexpat1\nStatus: install ok installed\nPriority: optional\nSection: libs\n\
+Installed-Size: 403\nMaintainer: Laszlo Boszormenyi (GCS) <gcs@debian.org>\nArchitecture: amd64\n\
+Multi-Arch: same\nSource: expat\nVersion: 2.5.0-1\nDepends: libc6 (>= 2.25)\nDescription: XML parsing C library - runtime library\n\n\
+Package: tar\nEssential: yes\nStatus: install ok installed\nPriority: required\nSection: utils\n\
+Installed-Size: 3152\nMaintainer: Janos Lenart <ocsi@debian.org>\nArchitecture: amd64\n\
+Version: 1.34+dfsg-1.2+deb12u1\nDescription: GNU version of the tar archiving utility\n\n";
+
+const METADATA: &str = "Metadata-Version: 2.1\nName: requests\nVersion: 2.28.1\nSummary: Python HTTP for Humans.\nLicense: Apache 2.0\n\n";
+
+fn image() -> ImageSpec {
+    ImageSpec::new()
+        .layer(
+            LayerSpec::new()
+                .file("etc/os-release", BOOKWORM)
+                .file("var/lib/dpkg/status", STATUS),
+        )
+        .layer(LayerSpec::new().file(
+            "usr/lib/python3/dist-packages/requests-2.28.1.dist-info/METADATA",
+            METADATA,
+        ))
+}
+
+fn database(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("assay.db");
+    let (code, _, stderr) = run(assay()
+        .args(["db", "build", "--from", "fixtures/osv", "--output"])
+        .arg(&path));
+    assert_eq!(code, 0, "{stderr}");
+    path
+}
+
+fn ids(stdout: &str) -> Vec<String> {
+    let report: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn finds_os_and_language_vulnerabilities_in_an_oci_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path());
+    let layout = dir.path().join("layout");
+    LayoutBuilder::new()
+        .image(Some("1.0"), image())
+        .write(&layout);
+    let target = format!("oci:{}:1.0", layout.display());
+    let (code, stdout, stderr) = run(assay()
+        .args(["scan", &target, "--format", "json", "--db"])
+        .arg(&db));
+    assert_eq!(code, 1, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["targets"][0]["kind"], "image");
+    let found = ids(&stdout);
+    assert!(
+        found.contains(&"CVE-2024-45490".to_string()),
+        "expat via its source package: {found:?}"
+    );
+    assert!(
+        found.contains(&"CVE-2023-32681".to_string()),
+        "requests, PYSEC and GHSA merged: {found:?}"
+    );
+    assert_eq!(found.iter().filter(|id| *id == "CVE-2023-32681").count(), 1);
+    assert!(
+        !found.contains(&"CVE-2023-39804".to_string()),
+        "tar is at the fixed version"
+    );
+    let expat = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "CVE-2024-45490")
+        .unwrap();
+    assert_eq!(expat["kind"], "vulnerability");
+    assert_eq!(expat["package"]["name"], "libexpat1");
+    assert_eq!(expat["package"]["ecosystem"], "Debian:12");
+    assert!(expat["fix"].as_str().unwrap().contains("2.5.0-1+deb12u1"));
+    assert!(
+        expat["location"]["layer"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+
+    let (_, gitlab, _) = run(assay()
+        .args(["scan", &target, "--format", "gitlab", "--db"])
+        .arg(&db));
+    let gitlab: serde_json::Value = serde_json::from_str(&gitlab).unwrap();
+    assert_eq!(gitlab["scan"]["type"], "container_scanning");
+    assert!(gitlab["vulnerabilities"].as_array().unwrap().len() >= 2);
+}
+
+#[test]
+fn ignore_unfixed_and_gates_apply_to_vulnerabilities() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path());
+    let layout = dir.path().join("layout");
+    LayoutBuilder::new().image(None, image()).write(&layout);
+    let target = format!("oci:{}", layout.display());
+    let (code, _, _) = run(assay()
+        .args(["scan", &target, "--fail-on", "misconfig=LOW", "--db"])
+        .arg(&db));
+    assert_eq!(code, 0, "a misconfig-only gate ignores vulnerabilities");
+    let (code, _, _) = run(assay()
+        .args([
+            "scan",
+            &target,
+            "--fail-on",
+            "vuln=LOW",
+            "--exit-code",
+            "5",
+            "--db",
+        ])
+        .arg(&db));
+    assert_eq!(code, 5);
+}
+
+#[test]
+fn a_missing_database_is_exit_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    LayoutBuilder::new().image(None, image()).write(&layout);
+    let (code, stdout, stderr) = run(assay()
+        .args(["scan", &format!("oci:{}", layout.display()), "--db"])
+        .arg(dir.path().join("none.db")));
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("none.db"), "{stderr}");
+}
+
+#[test]
+fn a_tampered_layer_is_an_error_not_a_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path());
+    let layout = dir.path().join("layout");
+    LayoutBuilder::new().image(None, image()).write(&layout);
+    // Flip one byte in every layer-sized blob: the digest no longer matches.
+    for entry in std::fs::read_dir(layout.join("blobs/sha256")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        if bytes.len() > 200 && bytes.first() == Some(&0x1f) {
+            let last = bytes.len() - 10;
+            bytes[last] ^= 0xff;
+            std::fs::write(&path, bytes).unwrap();
+        }
+    }
+    let (code, stdout, stderr) = run(assay()
+        .args(["scan", &format!("oci:{}", layout.display()), "--db"])
+        .arg(&db));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("digest") || stderr.contains("sha256"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_same_image_pulled_from_a_registry_gives_the_same_findings() {
+    let Some(registry) = assay_testkit::Registry::start_or_skip("image_scan_registry") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path());
+    let layout = dir.path().join("layout");
+    LayoutBuilder::new()
+        .image(Some("1.0"), image())
+        .write(&layout);
+    assay_oci::testing::Pusher::new(&registry.host()).push_image(
+        "shop/orders",
+        "1.0",
+        &image().build(),
+    );
+    let reference = format!("{}/shop/orders:1.0", registry.host());
+    let (code_local, local, _) = run(assay()
+        .args([
+            "scan",
+            &format!("oci:{}:1.0", layout.display()),
+            "-f",
+            "json",
+            "--db",
+        ])
+        .arg(&db));
+    let (code_remote, remote, stderr) = run(assay()
+        .args(["scan", &reference, "-f", "json", "--db"])
+        .arg(&db));
+    assert_eq!((code_local, code_remote), (1, 1), "{stderr}");
+    let (mut a, mut b) = (ids(&local), ids(&remote));
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    let (code, _, stderr) = run(assay()
+        .args(["scan", &reference, "--offline", "--db"])
+        .arg(&db));
+    assert_eq!(code, 2, "{stderr}");
+}
