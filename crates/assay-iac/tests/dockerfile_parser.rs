@@ -381,3 +381,32 @@ fn never_panics_on_generated_noise() {
     let onbuild = format!("FROM a\n{}RUN x\n", "ONBUILD ".repeat(100_000));
     assert!(dockerfile::scan("Dockerfile", &onbuild, &IacOptions::default()).is_err());
 }
+
+#[test]
+fn an_escaped_space_stays_inside_an_env_or_label_value() {
+    // BuildKit's parseWords keeps `\ ` inside the word (imagebuilder's conformance files).
+    let df = parse("FROM debian:12\nENV name=value\\ value2 other=x\nLABEL a=b\\ c d=e\n");
+    assert_eq!(
+        nth(&df, "ENV", 0).args,
+        vec!["name", "value\\ value2", "=", "other", "x", "="]
+    );
+    assert_eq!(
+        nth(&df, "LABEL", 0).args,
+        vec!["a", "b\\ c", "=", "d", "e", "="]
+    );
+    let df = parse("# escape=`\nFROM debian:12\nENV name=value` value2\n");
+    assert_eq!(nth(&df, "ENV", 0).args, vec!["name", "value` value2", "="]);
+}
+
+#[test]
+fn unknown_flags_are_errors_as_in_buildkit() {
+    let err = dockerfile::parse("Dockerfile", "FROM debian:12\nCOPY --user=me a /b\n")
+        .err()
+        .unwrap();
+    assert_eq!(err.to_string(), "Dockerfile:2: unknown flag: user");
+    let err = dockerfile::parse("Dockerfile", "FROM debian:12\nCMD --doit [\"x\"]\n")
+        .err()
+        .unwrap();
+    assert_eq!(err.to_string(), "Dockerfile:2: unknown flag: doit");
+    assert!(dockerfile::parse("Dockerfile", "FROM --platform=$BUILDPLATFORM debian:12 AS b\nRUN --mount=type=cache,target=/x --network=none true\nCOPY --from=b --chown=1:1 --chmod=644 --link a /b\nHEALTHCHECK --interval=5s --retries=3 CMD true\n").is_ok());
+}

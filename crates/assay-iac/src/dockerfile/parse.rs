@@ -329,7 +329,7 @@ pub(super) fn lex(path: &str, text: &str) -> Result<Dockerfile, ParseError> {
             cont = more;
         }
         let end = i.min(lines.len().saturating_sub(1));
-        let mut instruction = instruction(path, start, &logical)?;
+        let mut instruction = instruction(path, start, &logical, escape)?;
         instruction.end_line = line_no(end);
         instruction.comment_lines = own_comments;
         i = end + 1;
@@ -393,12 +393,51 @@ pub(super) fn lex(path: &str, text: &str) -> Result<Dockerfile, ParseError> {
     })
 }
 
+/// The flags BuildKit's Dockerfile frontend accepts per instruction (dockerfile 1.x, labs
+/// flags included); any other is a build error (`unknown flag: user`), so it is a parse
+/// error here too rather than a silently linted typo.
+fn allowed_flags(keyword: &str) -> &'static [&'static str] {
+    match keyword {
+        "FROM" => &["platform"],
+        "RUN" => &["mount", "network", "security", "device"],
+        "COPY" => &["from", "chown", "chmod", "link", "parents", "exclude"],
+        "ADD" => &[
+            "chown",
+            "chmod",
+            "link",
+            "checksum",
+            "keep-git-dir",
+            "exclude",
+            "unpack",
+        ],
+        "HEALTHCHECK" => &[
+            "interval",
+            "timeout",
+            "start-period",
+            "start-interval",
+            "retries",
+        ],
+        _ => &[],
+    }
+}
+
+fn check_flags(path: &str, line: usize, keyword: &str, flags: &[String]) -> Result<(), ParseError> {
+    for flag in flags {
+        let name = flag.trim_start_matches('-');
+        let name = name.split_once('=').map_or(name, |(n, _)| n);
+        if !allowed_flags(keyword).contains(&name) {
+            return Err(error(path, line, format!("unknown flag: {name}")));
+        }
+    }
+    Ok(())
+}
+
 /// Splits off leading `--flag[=value]` words.
-fn split_flags(text: &str) -> (Vec<String>, &str) {
+fn split_flags(text: &str, escape: char) -> (Vec<String>, &str) {
     let mut flags = Vec::new();
     let mut rest = text.trim_start();
     while rest.starts_with("--") {
-        let end = word_end(rest);
+        let end = word_end(rest, escape);
         let (flag, tail) = rest.split_at(end);
         rest = tail.trim_start();
         if flag == "--" {
@@ -410,12 +449,21 @@ fn split_flags(text: &str) -> (Vec<String>, &str) {
 }
 
 /// End of the first whitespace-delimited word, honouring quotes.
-fn word_end(text: &str) -> usize {
+fn word_end(text: &str, escape: char) -> usize {
     let mut quote: Option<char> = None;
+    let mut escaped = false;
     for (idx, c) in text.char_indices() {
+        if escaped {
+            // BuildKit's parseWords keeps the escape and the character after it in the word,
+            // so `value\ value2` is one word.
+            escaped = false;
+            continue;
+        }
         match quote {
+            Some('"') if c == escape => escaped = true,
             Some(q) if c == q => quote = None,
             Some(_) => {}
+            None if c == escape => escaped = true,
             None if c == '"' || c == '\'' => quote = Some(c),
             None if c.is_whitespace() => return idx,
             None => {}
@@ -425,11 +473,11 @@ fn word_end(text: &str) -> usize {
 }
 
 /// Whitespace-delimited words, quotes kept.
-pub(super) fn words(text: &str) -> Vec<String> {
+pub(super) fn words(text: &str, escape: char) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = text.trim_start();
     while !rest.is_empty() {
-        let end = word_end(rest);
+        let end = word_end(rest, escape);
         let (w, tail) = rest.split_at(end);
         out.push(w.to_string());
         rest = tail.trim_start();
@@ -453,8 +501,9 @@ fn name_values(
     line: usize,
     keyword: &str,
     rest: &str,
+    escape: char,
 ) -> Result<Vec<String>, ParseError> {
-    let ws = words(rest);
+    let ws = words(rest, escape);
     let Some(first) = ws.first() else {
         return Err(error(
             path,
@@ -498,7 +547,12 @@ fn name_values(
 }
 
 /// Builds one instruction from its logical line (`start` is the 0-based first line).
-fn instruction(path: &str, start: usize, logical: &str) -> Result<Instruction, ParseError> {
+fn instruction(
+    path: &str,
+    start: usize,
+    logical: &str,
+    escape: char,
+) -> Result<Instruction, ParseError> {
     let line = start + 1;
     let text = logical.trim();
     let kw_end = text.find(char::is_whitespace).unwrap_or(text.len());
@@ -507,7 +561,8 @@ fn instruction(path: &str, start: usize, logical: &str) -> Result<Instruction, P
     if !KEYWORDS.contains(&keyword.as_str()) {
         return Err(error(path, line, format!("unknown instruction: {kw}")));
     }
-    let (flags, rest) = split_flags(after);
+    let (flags, rest) = split_flags(after, escape);
+    check_flags(path, line, &keyword, &flags)?;
     let rest = rest.trim_end().to_string();
     let mut json = false;
     let args = match keyword.as_str() {
@@ -535,16 +590,16 @@ fn instruction(path: &str, start: usize, logical: &str) -> Result<Instruction, P
                 ));
             }
         },
-        "ENV" | "LABEL" => name_values(path, line, &keyword, &rest)?,
+        "ENV" | "LABEL" => name_values(path, line, &keyword, &rest, escape)?,
         "COPY" | "ADD" | "VOLUME" => match json_array(&rest) {
             Some(a) => {
                 json = true;
                 a
             }
-            None => words(&rest),
+            None => words(&rest, escape),
         },
         "HEALTHCHECK" => {
-            let ws = words(&rest);
+            let ws = words(&rest, escape);
             match ws.first().map(|w| w.to_ascii_uppercase()) {
                 Some(t) if t == "NONE" => {
                     if ws.len() > 1 {
@@ -584,7 +639,7 @@ fn instruction(path: &str, start: usize, logical: &str) -> Result<Instruction, P
             }
         }
         "WORKDIR" | "MAINTAINER" | "STOPSIGNAL" | "ONBUILD" => vec![rest.clone()],
-        _ => words(&rest),
+        _ => words(&rest, escape),
     };
     let needs_args = !matches!(keyword.as_str(), "CMD" | "ENTRYPOINT");
     if needs_args && args.iter().all(|a| a.is_empty()) {
@@ -618,7 +673,7 @@ fn instruction(path: &str, start: usize, logical: &str) -> Result<Instruction, P
                 format!("{trigger} isn't allowed as an ONBUILD trigger"),
             ));
         }
-        Some(Box::new(instruction(path, start, &rest)?))
+        Some(Box::new(instruction(path, start, &rest, escape)?))
     } else {
         None
     };
