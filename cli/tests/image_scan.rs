@@ -214,3 +214,51 @@ fn the_same_image_pulled_from_a_registry_gives_the_same_findings() {
         .arg(&db));
     assert_eq!(code, 2, "{stderr}");
 }
+
+#[test]
+fn oci_layouts_found_in_a_directory_are_scanned_as_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path());
+    let project = dir.path().join("project");
+    LayoutBuilder::new()
+        .image(Some("1.0"), image())
+        .write(&project.join("build/image"));
+    std::fs::write(project.join("Dockerfile"), "FROM debian:12\nUSER 1000\n").unwrap();
+    let (code, stdout, stderr) = run(assay()
+        .args(["scan"])
+        .arg(&project)
+        .args(["-f", "json", "--db"])
+        .arg(&db));
+    assert_eq!(code, 1, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let kinds: Vec<&str> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "image").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"dockerfile"));
+    assert!(ids(&stdout).contains(&"CVE-2024-45490".to_string()));
+    assert!(
+        !report["targets"].to_string().contains("index.json"),
+        "the layout's own JSON is not a manifest"
+    );
+
+    // Without a database the layout is skipped with a warning; the Dockerfile is still scanned.
+    let (code, stdout, stderr) = run(assay()
+        .args(["scan"])
+        .arg(&project)
+        .args(["-f", "json", "--db"])
+        .arg(dir.path().join("none.db")));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("OCI layout(s) found but not scanned"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("\"image\""));
+}

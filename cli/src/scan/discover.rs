@@ -62,11 +62,24 @@ pub fn kind_from_content(text: &str) -> Option<FileKind> {
     matches!(word.as_str(), "FROM" | "ARG").then_some(FileKind::Dockerfile)
 }
 
-/// Every scannable file below `root`, sorted, honouring `.gitignore`, `.ignore` and
+/// Every scannable file and OCI layout below `root`, sorted, honouring `.gitignore`, `.ignore` and
 /// `.assayignore`-free walks like `trivy fs` and `checkov -d`: hidden files are included
 /// (`.github/`, `.gitlab-ci.yml` are skipped later as non-Kubernetes YAML), `.git` is not.
-pub fn walk(root: &Path) -> (Vec<(PathBuf, FileKind)>, Vec<String>) {
+/// What a directory walk found.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// Dockerfiles and manifests, sorted.
+    pub files: Vec<(PathBuf, FileKind)>,
+    /// OCI image layouts (directories holding an `oci-layout` file), sorted.
+    pub layouts: Vec<PathBuf>,
+    /// Entries that could not be read.
+    pub problems: Vec<String>,
+}
+
+/// Walks `root` (see [`walk`]'s rules) for files and OCI layouts.
+pub fn walk(root: &Path) -> Walked {
     let mut files = Vec::new();
+    let mut layouts = Vec::new();
     let mut problems = Vec::new();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
@@ -82,6 +95,12 @@ pub fn walk(root: &Path) -> (Vec<(PathBuf, FileKind)>, Vec<String>) {
                     continue;
                 }
                 let path = entry.path();
+                if entry.file_name() == "oci-layout" {
+                    if let Some(dir) = path.parent() {
+                        layouts.push(dir.to_path_buf());
+                    }
+                    continue;
+                }
                 let Some(kind) = kind_from_name(path) else {
                     continue;
                 };
@@ -96,8 +115,15 @@ pub fn walk(root: &Path) -> (Vec<(PathBuf, FileKind)>, Vec<String>) {
             Err(e) => problems.push(e.to_string()),
         }
     }
+    layouts.sort();
+    // A layout's index.json and blobs are the image, not manifests to lint.
+    files.retain(|(path, _)| !layouts.iter().any(|l| path.starts_with(l)));
     files.sort();
-    (files, problems)
+    Walked {
+        files,
+        layouts,
+        problems,
+    }
 }
 
 #[cfg(test)]

@@ -60,8 +60,9 @@ fn read_text(path: &Path) -> Result<String, String> {
     })
 }
 
-/// The inputs a target stands for.
-fn collect(target: &Target) -> Result<(Vec<Input>, bool), Failure> {
+/// The inputs a target stands for: files to read, whether it is a single document, and the
+/// OCI layouts found in a directory.
+fn collect(target: &Target) -> Result<(Vec<Input>, bool, Vec<PathBuf>), Failure> {
     match target {
         Target::Stdin => {
             let mut text = String::new();
@@ -81,6 +82,7 @@ fn collect(target: &Target) -> Result<(Vec<Input>, bool), Failure> {
                     kind,
                 }],
                 true,
+                Vec::new(),
             ))
         }
         Target::File(path) => {
@@ -104,14 +106,16 @@ fn collect(target: &Target) -> Result<(Vec<Input>, bool), Failure> {
                     kind,
                 }],
                 true,
+                Vec::new(),
             ))
         }
         Target::Directory(dir) => {
-            let (files, problems) = discover::walk(dir);
-            for p in problems {
+            let walked = discover::walk(dir);
+            for p in walked.problems {
                 warn(&p);
             }
-            let inputs = files
+            let inputs = walked
+                .files
                 .into_iter()
                 .map(|(path, kind)| Input {
                     name: display_name(&path),
@@ -120,9 +124,9 @@ fn collect(target: &Target) -> Result<(Vec<Input>, bool), Failure> {
                     kind,
                 })
                 .collect();
-            Ok((inputs, false))
+            Ok((inputs, false, walked.layouts))
         }
-        _ => Ok((Vec::new(), true)),
+        _ => Ok((Vec::new(), true, Vec::new())),
     }
 }
 
@@ -274,6 +278,44 @@ fn run_policies(
     }
 }
 
+/// OCI layouts found while walking a directory, scanned as images. Without a vulnerability
+/// database they are listed but not scanned (one warning), so `assay scan .` keeps working
+/// for IaC-only users; an explicit image target without a database is an error instead.
+fn scan_layouts(layouts: &[PathBuf], settings: &Settings, out: &mut Outcome) {
+    if layouts.is_empty() || !settings.scanners.contains(&FindingKind::Vulnerability) {
+        return;
+    }
+    let db = image::database_path(settings);
+    if !db.exists() {
+        warn(&format!(
+            "{} OCI layout(s) found but not scanned: no vulnerability database at {}",
+            layouts.len(),
+            db.display()
+        ));
+        return;
+    }
+    for dir in layouts {
+        let name = display_name(dir);
+        let target = Target::OciLayout {
+            dir: dir.clone(),
+            tag: None,
+        };
+        match image::scan(&target, &name, settings) {
+            Ok(scanned) => {
+                for w in &scanned.warnings {
+                    warn(w);
+                }
+                out.targets.push(scanned.target);
+                out.findings.extend(scanned.findings);
+            }
+            Err(e) => out.errors.push(ScanError {
+                target: name,
+                message: e.message,
+            }),
+        }
+    }
+}
+
 /// A progress bar on an interactive stderr for scans large enough to wait for; hidden
 /// otherwise, so CI logs and pipes stay clean.
 fn progress_bar(len: usize) -> indicatif::ProgressBar {
@@ -329,7 +371,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     };
 
     let target = Target::parse(&args.target).map_err(|e| Failure::input(e.to_string()))?;
-    let (inputs, single) = collect(&target)?;
+    let (inputs, single, layouts) = collect(&target)?;
     let started = clock::now_seconds();
     let progress = progress_bar(inputs.len());
     let (loaded, read_errors) = load(&inputs, &progress);
@@ -345,6 +387,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         outcome.targets.push(scanned.target);
         outcome.findings.extend(scanned.findings);
     }
+    scan_layouts(&layouts, &settings, &mut outcome);
     if settings.scanners.contains(&FindingKind::Misconfig) {
         run_builtin(&loaded, &settings, &mut outcome);
         if let Some(policies) = policies.as_ref().filter(|p| !p.is_empty()) {
