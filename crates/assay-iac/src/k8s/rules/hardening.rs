@@ -120,7 +120,7 @@ pub(super) const NO_POD_SECURITY_CONTEXT: Rule = rule(
     "Pod has no securityContext",
     "The pod-level securityContext sets defaults (runAsNonRoot, seccomp, fsGroup) that every container, including future ones, inherits.",
     "Add `spec.securityContext` with runAsNonRoot: true and seccompProfile.type: RuntimeDefault.",
-    &["cis-k8s:5.7.3", "checkov:CKV_K8S_29"],
+    &["cis-k8s:5.7.3", "checkov:CKV_K8S_29", "trivy:KSV118"],
 );
 
 pub(super) const SENSITIVE_HOST_PATH: Rule = rule(
@@ -129,7 +129,7 @@ pub(super) const SENSITIVE_HOST_PATH: Rule = rule(
     "Pod mounts a sensitive host directory",
     "Host directories such as /, /etc, /proc, /var/run or /var/lib/kubelet hold node credentials, runtime sockets and configuration; mounting them hands the node over.",
     "Remove the hostPath volume; if node data is truly needed, mount the narrowest path read-only.",
-    &[],
+    &["trivy:KSV121"],
 );
 
 pub(super) const WRITABLE_HOST_PATH: Rule = rule(

@@ -65,7 +65,7 @@ pub(super) const UNTRUSTED_REGISTRY: Rule = rule(
     "Image comes from a registry outside the allowed list",
     "Images from unvetted registries bypass the organisation's scanning, signing and promotion process (image source verification).",
     "Promote the image into an allowed registry and reference it from there, or add the registry to `allowed-registries`.",
-    &[],
+    &["trivy:KSV0125"],
 );
 
 pub(super) const TILLER: Rule = rule(

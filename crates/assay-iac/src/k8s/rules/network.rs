@@ -80,7 +80,7 @@ pub(super) const NGINX_SNIPPETS: Rule = rule(
     "Ingress injects NGINX configuration snippets",
     "Snippet annotations put raw NGINX configuration in the controller, which can read the controller's service account token and every Secret it sees (CVE-2021-25742).",
     "Remove the snippet annotations and disable `allow-snippet-annotations` in the controller.",
-    &[],
+    &["checkov:CKV_K8S_153"],
 );
 
 const SNIPPET_ANNOTATIONS: &[&str] = &[

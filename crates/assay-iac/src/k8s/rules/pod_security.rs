@@ -186,6 +186,7 @@ pub(super) const SECCOMP_UNSET: Rule = rule(
         "cis-k8s:5.7.2",
         "checkov:CKV_K8S_31",
         "trivy:KSV030",
+        "trivy:KSV104",
     ],
 );
 

@@ -13,7 +13,12 @@ pub(super) const WILDCARD_VERBS: Rule = rule(
     "Role grants every verb",
     "`verbs: [\"*\"]` grants every action, including ones added to the API later, such as escalate, bind and impersonate.",
     "List the verbs the subject needs (get, list, watch, ...).",
-    &["cis-k8s:5.1.3", "checkov:CKV_K8S_49", "trivy:KSV045"],
+    &[
+        "cis-k8s:5.1.3",
+        "checkov:CKV_K8S_49",
+        "trivy:KSV045",
+        "trivy:KSV044",
+    ],
 );
 
 pub(super) const WILDCARD_RESOURCES: Rule = rule(
@@ -76,7 +81,12 @@ pub(super) const ESCALATE_BIND: Rule = rule(
     "Role can escalate or bind roles",
     "The escalate and bind verbs let the subject grant itself, or others, permissions it does not hold, bypassing RBAC's escalation check.",
     "Remove the escalate and bind verbs.",
-    &["cis-k8s:5.1.8"],
+    &[
+        "cis-k8s:5.1.8",
+        "checkov:CKV_K8S_157",
+        "checkov:CKV_K8S_158",
+        "checkov:CKV2_K8S_1",
+    ],
 );
 
 pub(super) const IMPERSONATE: Rule = rule(
@@ -85,7 +95,7 @@ pub(super) const IMPERSONATE: Rule = rule(
     "Role can impersonate users, groups or service accounts",
     "impersonate lets the subject act as any user, group or service account, including cluster administrators.",
     "Remove the impersonate verb.",
-    &["cis-k8s:5.1.8", "trivy:KSV043"],
+    &["cis-k8s:5.1.8", "trivy:KSV043", "checkov:CKV2_K8S_3"],
 );
 
 pub(super) const CREATE_WORKLOADS: Rule = rule(
@@ -130,7 +140,7 @@ pub(super) const WEBHOOKS: Rule = rule(
     "Role can modify admission webhooks",
     "Whoever controls admission webhooks can read or rewrite every object sent to the API server, or switch policy enforcement off.",
     "Remove write access to validating and mutating webhook configurations.",
-    &["cis-k8s:5.1.12", "trivy:KSV114"],
+    &["cis-k8s:5.1.12", "trivy:KSV114", "checkov:CKV_K8S_155"],
 );
 
 pub(super) const CSR_APPROVAL: Rule = rule(
@@ -139,7 +149,7 @@ pub(super) const CSR_APPROVAL: Rule = rule(
     "Role can approve certificate signing requests",
     "Approving CSRs lets the subject mint client certificates, for example for system:masters or a node.",
     "Remove update on certificatesigningrequests/approval and approve on signers.",
-    &["cis-k8s:5.1.11"],
+    &["cis-k8s:5.1.11", "checkov:CKV_K8S_156"],
 );
 
 pub(super) const TOKEN_CREATE: Rule = rule(
