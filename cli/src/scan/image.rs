@@ -25,6 +25,37 @@ pub struct ImageScan {
     pub warnings: Vec<String>,
 }
 
+/// How images are reached: the flags `scan` and `sbom` share.
+#[derive(Debug, Clone, Default)]
+pub struct ImageOptions {
+    /// Platform for multi-platform images.
+    pub platform: Option<assay_oci::Platform>,
+    /// Registries allowed over plain HTTP besides loopback ones.
+    pub insecure_registries: Vec<String>,
+    /// No network.
+    pub offline: bool,
+}
+
+impl ImageOptions {
+    /// From `--platform`, `--insecure-registry` and `--offline`.
+    pub fn from_flags(
+        platform: Option<&str>,
+        insecure: &[String],
+        offline: bool,
+    ) -> Result<ImageOptions, Failure> {
+        Ok(ImageOptions {
+            platform: platform
+                .map(|p| {
+                    assay_oci::Platform::parse(p)
+                        .map_err(|e| Failure::input(format!("--platform: {e}")))
+                })
+                .transpose()?,
+            insecure_registries: insecure.to_vec(),
+            offline,
+        })
+    }
+}
+
 /// Exit code for registry and network failures (DESIGN.md section 4).
 const NETWORK: u8 = 3;
 
@@ -41,14 +72,14 @@ fn oci_failure(name: &str, e: assay_oci::Error) -> Failure {
 }
 
 /// Plain HTTP only for loopback registries or those named with `--insecure-registry`.
-fn plain_http_hosts(reference: &Reference, settings: &Settings) -> Vec<String> {
+fn plain_http_hosts(reference: &Reference, options: &ImageOptions) -> Vec<String> {
     let host = reference.registry().to_string();
     let name = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
     let loopback = name == "localhost"
         || name
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
-    let mut hosts = settings.insecure_registries.clone();
+    let mut hosts = options.insecure_registries.clone();
     if loopback {
         hosts.push(host);
     }
@@ -70,7 +101,7 @@ fn credentials() -> assay_oci::RegistryAuth {
 fn open_source(
     target: &Target,
     raw: &str,
-    settings: &Settings,
+    options: &ImageOptions,
 ) -> Result<Box<dyn ImageSource>, Failure> {
     let source: Box<dyn ImageSource> = match target {
         Target::OciLayout { dir, tag } => {
@@ -81,7 +112,7 @@ fn open_source(
         }
         Target::Rootfs(path) => Box::new(Rootfs::open(path).map_err(|e| oci_failure(raw, e))?),
         Target::Registry(text) => {
-            if settings.offline {
+            if options.offline {
                 return Err(Failure::input(format!(
                     "{raw}: --offline forbids pulling from a registry"
                 )));
@@ -90,7 +121,7 @@ fn open_source(
                 Reference::parse(text).map_err(|e| Failure::input(format!("{raw}: {e}")))?;
             let options = RemoteOptions {
                 auth: credentials(),
-                plain_http: plain_http_hosts(&reference, settings),
+                plain_http: plain_http_hosts(&reference, options),
                 limits: Limits::default(),
             };
             Box::new(RemoteImage::open(&reference, &options).map_err(|e| oci_failure(raw, e))?)
@@ -108,6 +139,32 @@ fn severity(level: Level) -> Severity {
         Level::High => Severity::High,
         Level::Critical => Severity::Critical,
     }
+}
+
+/// Opens the image `target` names and catalogues its packages in one pass over the layers;
+/// returns the resolved image, the catalogue and one-line warnings (files that failed to
+/// parse, walker warnings).
+pub fn catalog(
+    target: &Target,
+    raw: &str,
+    options: &ImageOptions,
+) -> Result<(Image, assay_analyze::Catalog, Vec<String>), Failure> {
+    let source = open_source(target, raw, options)?;
+    let image = Image::open(
+        source.as_ref(),
+        options.platform.as_ref(),
+        &Limits::default(),
+    )
+    .map_err(|e| oci_failure(raw, e))?;
+    let catalog = assay_analyze::catalog_image(source.as_ref(), &image, &WalkOptions::default())
+        .map_err(|e| Failure::input(format!("{raw}: {e}")))?;
+    let mut warnings: Vec<String> = catalog
+        .problems
+        .iter()
+        .map(|p| format!("{raw}: {p}"))
+        .collect();
+    warnings.extend(catalog.warnings.iter().map(|w| format!("{raw}: {w}")));
+    Ok((image, catalog, warnings))
 }
 
 /// The database file: `--db`, else `ASSAY_DB` or the XDG cache location.
@@ -130,21 +187,7 @@ pub fn scan(target: &Target, raw: &str, settings: &Settings) -> Result<ImageScan
     } else {
         None
     };
-    let source = open_source(target, raw, settings)?;
-    let image = Image::open(
-        source.as_ref(),
-        settings.platform.as_ref(),
-        &Limits::default(),
-    )
-    .map_err(|e| oci_failure(raw, e))?;
-    let catalog = assay_analyze::catalog_image(source.as_ref(), &image, &WalkOptions::default())
-        .map_err(|e| Failure::input(format!("{raw}: {e}")))?;
-    let mut warnings: Vec<String> = catalog
-        .problems
-        .iter()
-        .map(|p| format!("{raw}: {p}"))
-        .collect();
-    warnings.extend(catalog.warnings.iter().map(|w| format!("{raw}: {w}")));
+    let (_, catalog, mut warnings) = catalog(target, raw, &settings.image)?;
 
     let name = raw.to_string();
     let mut findings = Vec::new();

@@ -48,12 +48,8 @@ pub struct Settings {
     pub iac: IacOptions,
     /// Vulnerability database file.
     pub db: Option<PathBuf>,
-    /// Platform for multi-platform images.
-    pub platform: Option<assay_oci::Platform>,
-    /// Registries allowed over plain HTTP.
-    pub insecure_registries: Vec<String>,
-    /// No network.
-    pub offline: bool,
+    /// How images are reached.
+    pub image: super::image::ImageOptions,
 }
 
 /// Scanners this build can run on the targets it accepts.
@@ -221,16 +217,11 @@ impl Settings {
             namespaces,
             all_namespaces: args.all_namespaces,
             db: args.db.clone(),
-            platform: args
-                .platform
-                .as_deref()
-                .map(|p| {
-                    assay_oci::Platform::parse(p)
-                        .map_err(|e| Failure::input(format!("--platform: {e}")))
-                })
-                .transpose()?,
-            insecure_registries: args.insecure_registry.clone(),
-            offline: args.offline,
+            image: super::image::ImageOptions::from_flags(
+                args.platform.as_deref(),
+                &args.insecure_registry,
+                args.offline,
+            )?,
             data: args.data.clone(),
             iac,
         })
