@@ -24,6 +24,9 @@ pub enum Command {
     /// Scan a Dockerfile, manifests or a directory and report findings.
     #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
+    /// Write an image's software bill of materials (CycloneDX 1.6/1.5 or SPDX 2.3 JSON).
+    #[command(after_help = SBOM_EXAMPLES)]
+    Sbom(SbomArgs),
     /// List the built-in rules.
     #[command(after_help = RULES_EXAMPLES)]
     Rules(RulesArgs),
@@ -235,6 +238,63 @@ pub enum ProfileArg {
     /// Pod Security Standards restricted (includes baseline).
     PssRestricted,
 }
+
+/// `assay sbom`.
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// The image: oci:DIR[:TAG], docker-archive:FILE, dir:ROOTFS, docker://REF or host/repo:tag.
+    pub target: String,
+    /// SBOM format.
+    #[arg(
+        short,
+        long,
+        value_enum,
+        default_value = "cyclonedx-json",
+        env = "ASSAY_SBOM_FORMAT"
+    )]
+    pub format: SbomFormatArg,
+    /// CycloneDX specification version.
+    #[arg(long, value_enum, default_value = "1.6")]
+    pub spec_version: SpecVersionArg,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Platform to pick from a multi-platform image: os/arch[/variant].
+    #[arg(long, env = "ASSAY_PLATFORM", value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+    /// Registry (host:port) to reach over plain HTTP; loopback registries always may. Repeatable.
+    #[arg(long, value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+    /// Never touch the network.
+    #[arg(long, env = "ASSAY_OFFLINE")]
+    pub offline: bool,
+}
+
+/// `assay sbom --format` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SbomFormatArg {
+    /// CycloneDX JSON (1.6 by default, 1.5 with --spec-version).
+    CyclonedxJson,
+    /// SPDX 2.3 JSON.
+    SpdxJson,
+}
+
+/// `assay sbom --spec-version` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SpecVersionArg {
+    /// CycloneDX 1.5.
+    #[value(name = "1.5")]
+    V1_5,
+    /// CycloneDX 1.6.
+    #[value(name = "1.6")]
+    V1_6,
+}
+
+const SBOM_EXAMPLES: &str = "\
+Examples:
+  assay sbom oci:build/image:1.0 -o image.cdx.json
+  assay sbom registry.example.com/shop/orders:1.4 --format spdx-json -o orders.spdx.json
+  assay sbom docker-archive:image.tar --spec-version 1.5";
 
 /// `assay rules`.
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod ignorefile;
 mod output;
 mod policy_cmd;
 mod rules_cmd;
+mod sbom_cmd;
 mod scan;
 mod version_cmd;
 
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Scan(a) => scan::run(a),
         Command::Rules(a) => rules_cmd::run(a),
+        Command::Sbom(a) => sbom_cmd::run(a),
         Command::Policy(args::PolicyCommand::Test(a)) => policy_cmd::test(a),
         Command::Db(args::DbCommand::Build { from, output }) => {
             db_cmd::build(from, output.as_deref())

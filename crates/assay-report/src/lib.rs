@@ -12,6 +12,7 @@ use std::str::FromStr;
 use assay_core::Report;
 
 pub mod formats;
+pub mod sbom;
 
 pub use formats::gitlab::GitlabReportType;
 

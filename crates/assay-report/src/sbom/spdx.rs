@@ -1,0 +1,249 @@
+//! SPDX 2.3 JSON.
+//!
+//! Written with our own structs: `spdx-rs` writes "SPDX-2.2" unless overridden, always writes
+//! empty arrays, and has had no release since 2023. External references use the category
+//! `PACKAGE-MANAGER`, the only spelling the official 2.3 JSON schema accepts (the 2.3 text
+//! also allows `PACKAGE_MANAGER`). Likewise the schema spells the OS purpose
+//! `OPERATING_SYSTEM` where the spec text says `OPERATING-SYSTEM`; we follow the schema.
+//!
+//! Package ids are `SPDXRef-Package-<ecosystem>-<name>-<hash of the unique id>` rather than the
+//! sanitised purl itself: sanitising can make two purls equal, the hash cannot (in practice),
+//! and the name keeps the id readable.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::{Prepared, SubjectKind, id, license};
+use assay_core::{Distro, Package};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Document<'a> {
+    spdx_version: &'static str,
+    data_license: &'static str,
+    #[serde(rename = "SPDXID")]
+    spdx_id: &'static str,
+    name: &'a str,
+    document_namespace: String,
+    creation_info: CreationInfo<'a>,
+    packages: Vec<SpdxPackage>,
+    relationships: Vec<Relationship>,
+}
+
+#[derive(Serialize)]
+struct CreationInfo<'a> {
+    created: &'a str,
+    creators: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SpdxPackage {
+    name: String,
+    #[serde(rename = "SPDXID")]
+    spdx_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version_info: Option<String>,
+    download_location: &'static str,
+    files_analyzed: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    checksums: Vec<Checksum>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_info: Option<String>,
+    license_concluded: &'static str,
+    license_declared: String,
+    copyright_text: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    external_refs: Vec<ExternalRef>,
+    primary_package_purpose: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Checksum {
+    algorithm: &'static str,
+    checksum_value: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExternalRef {
+    reference_category: &'static str,
+    reference_type: &'static str,
+    reference_locator: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Relationship {
+    spdx_element_id: String,
+    relationship_type: &'static str,
+    related_spdx_element: String,
+}
+
+const NOASSERTION: &str = "NOASSERTION";
+const DOCUMENT_ID: &str = "SPDXRef-DOCUMENT";
+
+pub(super) fn render(prepared: &Prepared<'_>) -> serde_json::Result<Vec<u8>> {
+    let subject = prepared.subject;
+    let subject_id = "SPDXRef-Subject".to_string();
+    let mut used = BTreeSet::from([subject_id.clone()]);
+
+    let mut packages = vec![SpdxPackage {
+        name: subject.name.clone(),
+        spdx_id: subject_id.clone(),
+        version_info: None,
+        download_location: NOASSERTION,
+        files_analyzed: false,
+        checksums: subject
+            .digest
+            .as_deref()
+            .and_then(checksum)
+            .into_iter()
+            .collect(),
+        source_info: None,
+        license_concluded: NOASSERTION,
+        license_declared: NOASSERTION.to_string(),
+        copyright_text: NOASSERTION,
+        external_refs: Vec::new(),
+        primary_package_purpose: match subject.kind {
+            SubjectKind::Image => "CONTAINER",
+            SubjectKind::Directory => "FILE",
+        },
+    }];
+    if let Some(distro) = &prepared.inventory.distro {
+        packages.push(distro_package(distro, &mut used));
+    }
+    for (package, unique) in prepared.packages() {
+        packages.push(package_entry(package, unique, &mut used));
+    }
+
+    let mut relationships = vec![Relationship {
+        spdx_element_id: DOCUMENT_ID.to_string(),
+        relationship_type: "DESCRIBES",
+        related_spdx_element: subject_id.clone(),
+    }];
+    let mut contained: Vec<&str> = packages
+        .iter()
+        .skip(1)
+        .map(|p| p.spdx_id.as_str())
+        .collect();
+    contained.sort_unstable();
+    relationships.extend(contained.into_iter().map(|related| Relationship {
+        spdx_element_id: subject_id.clone(),
+        relationship_type: "CONTAINS",
+        related_spdx_element: related.to_string(),
+    }));
+
+    let document = Document {
+        spdx_version: "SPDX-2.3",
+        data_license: "CC0-1.0",
+        spdx_id: DOCUMENT_ID,
+        name: &subject.name,
+        document_namespace: format!(
+            "https://assay.dev/spdx/{}-{}",
+            id::sanitise(&subject.name),
+            id::name_uuid("spdx-2.3", &prepared.input_hash)
+        ),
+        creation_info: CreationInfo {
+            created: &prepared.created,
+            creators: vec![format!("Tool: assay-{}", subject.tool_version)],
+        },
+        packages,
+        relationships,
+    };
+    serde_json::to_vec_pretty(&document)
+}
+
+/// An SPDX id for `stem` not used yet: `SPDXRef-<stem>-<hash of key>`, readable and stable;
+/// a counter only if two keys ever collide after sanitising and hashing.
+fn spdx_id(stem: &str, key: &str, used: &mut BTreeSet<String>) -> String {
+    let hash = id::sha256_hex(&[key.as_bytes()]);
+    let base = format!("SPDXRef-{}-{}", id::sanitise(stem), &hash[..16]);
+    let mut candidate = base.clone();
+    let mut n = 1;
+    while !used.insert(candidate.clone()) {
+        n += 1;
+        candidate = format!("{base}-{n}");
+    }
+    candidate
+}
+
+/// An SPDX checksum from an OCI digest, when it is a well-formed SHA-256 or SHA-512.
+fn checksum(digest: &str) -> Option<Checksum> {
+    let (algorithm, hex) = digest.split_once(':')?;
+    let (algorithm, len) = match algorithm {
+        "sha256" => ("SHA256", 64),
+        "sha384" => ("SHA384", 96),
+        "sha512" => ("SHA512", 128),
+        _ => return None,
+    };
+    (hex.len() == len && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Checksum {
+        algorithm,
+        checksum_value: hex.to_ascii_lowercase(),
+    })
+}
+
+fn distro_package(distro: &Distro, used: &mut BTreeSet<String>) -> SpdxPackage {
+    SpdxPackage {
+        name: distro.id.clone(),
+        spdx_id: spdx_id(
+            &format!("OperatingSystem-{}", distro.id),
+            &format!("{}@{:?}", distro.id, distro.version_id),
+            used,
+        ),
+        version_info: distro.version_id.clone(),
+        download_location: NOASSERTION,
+        files_analyzed: false,
+        checksums: Vec::new(),
+        source_info: None,
+        license_concluded: NOASSERTION,
+        license_declared: NOASSERTION.to_string(),
+        copyright_text: NOASSERTION,
+        external_refs: Vec::new(),
+        primary_package_purpose: "OPERATING_SYSTEM",
+    }
+}
+
+fn package_entry(package: &Package, unique: &str, used: &mut BTreeSet<String>) -> SpdxPackage {
+    // SPDX packages have no free-form properties: where the record came from goes in
+    // `sourceInfo`, which the spec reserves for such provenance notes.
+    let mut source = format!("recorded in {}", package.path);
+    if let Some(layer) = &package.layer {
+        source.push_str(&format!(" (layer {layer})"));
+    }
+    if let Some(name) = &package.source_name {
+        source.push_str(&format!("; built from source package {name}"));
+        if let Some(version) = &package.source_version {
+            source.push_str(&format!(" {version}"));
+        }
+    }
+    SpdxPackage {
+        name: package.name.clone(),
+        spdx_id: spdx_id(
+            &format!("Package-{}-{}", package.ecosystem, package.name),
+            unique,
+            used,
+        ),
+        version_info: Some(package.version.clone()).filter(|v| !v.is_empty()),
+        download_location: NOASSERTION,
+        files_analyzed: false,
+        checksums: Vec::new(),
+        source_info: Some(source),
+        license_concluded: NOASSERTION,
+        license_declared: license::spdx_expression(&package.licenses)
+            .unwrap_or_else(|| NOASSERTION.to_string()),
+        copyright_text: NOASSERTION,
+        external_refs: package
+            .purl
+            .iter()
+            .map(|purl| ExternalRef {
+                reference_category: "PACKAGE-MANAGER",
+                reference_type: "purl",
+                reference_locator: purl.clone(),
+            })
+            .collect(),
+        primary_package_purpose: "LIBRARY",
+    }
+}
