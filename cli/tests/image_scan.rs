@@ -262,3 +262,70 @@ fn oci_layouts_found_in_a_directory_are_scanned_as_images() {
     );
     assert!(!stdout.contains("\"image\""));
 }
+
+const LOCK: &str = r#"{
+  "name": "shop-web",
+  "version": "1.0.0",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": { "name": "shop-web", "version": "1.0.0", "dependencies": { "lodash": "^4.17.15" } },
+    "node_modules/lodash": {
+      "version": "4.17.15",
+      "resolved": "https://registry.npmjs.org/lodash/-/lodash-4.17.15.tgz",
+      "license": "MIT"
+    }
+  }
+}
+"#;
+
+#[test]
+fn lock_files_in_a_directory_are_checked_for_vulnerabilities() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path());
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(project.join("web")).unwrap();
+    std::fs::write(project.join("web/package-lock.json"), LOCK).unwrap();
+    let (code, stdout, stderr) = run(assay()
+        .args(["scan"])
+        .arg(&project)
+        .args(["-f", "json", "--db"])
+        .arg(&db));
+    assert_eq!(code, 1, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let lodash = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "CVE-2021-23337")
+        .unwrap();
+    assert_eq!(lodash["package"]["name"], "lodash");
+    assert!(
+        lodash["location"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("web/package-lock.json")
+    );
+    assert!(lodash["fix"].as_str().unwrap().contains("4.17.21"));
+    assert!(
+        report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["kind"] == "lockfile")
+    );
+
+    let (_, gitlab, _) = run(assay()
+        .args(["scan"])
+        .arg(&project)
+        .args(["-f", "gitlab", "--db"])
+        .arg(&db));
+    let gitlab: serde_json::Value = serde_json::from_str(&gitlab).unwrap();
+    assert_eq!(gitlab["scan"]["type"], "dependency_scanning");
+    assert!(
+        gitlab["vulnerabilities"][0]["location"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("package-lock.json")
+    );
+}

@@ -72,6 +72,9 @@ pub struct Walked {
     pub files: Vec<(PathBuf, FileKind)>,
     /// OCI image layouts (directories holding an `oci-layout` file), sorted.
     pub layouts: Vec<PathBuf>,
+    /// Package lock files and manifests a cataloger reads (`package-lock.json`, `Cargo.lock`,
+    /// ...), sorted: scanned for vulnerabilities.
+    pub lockfiles: Vec<PathBuf>,
     /// Entries that could not be read.
     pub problems: Vec<String>,
 }
@@ -80,6 +83,7 @@ pub struct Walked {
 pub fn walk(root: &Path) -> Walked {
     let mut files = Vec::new();
     let mut layouts = Vec::new();
+    let mut lockfiles = Vec::new();
     let mut problems = Vec::new();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
@@ -101,6 +105,14 @@ pub fn walk(root: &Path) -> Walked {
                     }
                     continue;
                 }
+                let relative = path
+                    .strip_prefix(root)
+                    .unwrap_or(path)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                if assay_analyze::CATALOGERS.iter().any(|c| c.wants(&relative)) {
+                    lockfiles.push(path.to_path_buf());
+                }
                 let Some(kind) = kind_from_name(path) else {
                     continue;
                 };
@@ -118,10 +130,13 @@ pub fn walk(root: &Path) -> Walked {
     layouts.sort();
     // A layout's index.json and blobs are the image, not manifests to lint.
     files.retain(|(path, _)| !layouts.iter().any(|l| path.starts_with(l)));
+    lockfiles.retain(|path| !layouts.iter().any(|l| path.starts_with(l)));
     files.sort();
+    lockfiles.sort();
     Walked {
         files,
         layouts,
+        lockfiles,
         problems,
     }
 }

@@ -167,6 +167,107 @@ pub fn catalog(
     Ok((image, catalog, warnings))
 }
 
+/// Matches every package of `inventory` against the database: OS packages as their distro's
+/// advisories name them (source package, within the release), language packages by their own
+/// ecosystem and name. Findings belong to the target `name`; unmatchable versions become
+/// warnings naming `raw`.
+pub fn match_inventory(
+    database: &Database,
+    inventory: &assay_core::Inventory,
+    name: &str,
+    raw: &str,
+    warnings: &mut Vec<String>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let name = name.to_string();
+    let distro = inventory.distro.as_ref();
+    for package in &inventory.packages {
+        // OS packages are matched as their distro's advisories name them: by source package
+        // and within the release (`Debian:12`); language packages by their own name.
+        let is_os = distro.is_some_and(|d| {
+            !d.ecosystem.is_empty()
+                && d.ecosystem.split(':').next() == Some(package.ecosystem.as_str())
+        });
+        let (ecosystem, query_name, query_version) = match (is_os, distro) {
+            (true, Some(d)) => (
+                d.ecosystem.as_str(),
+                package.source_name.as_deref().unwrap_or(&package.name),
+                package
+                    .source_version
+                    .as_deref()
+                    .unwrap_or(&package.version),
+            ),
+            _ => (
+                package.ecosystem.as_str(),
+                package.name.as_str(),
+                package.version.as_str(),
+            ),
+        };
+        let matches = match db::matches(database, ecosystem, query_name, query_version) {
+            Ok(m) => m,
+            Err(e) => {
+                warnings.push(format!("{raw}: {} {}: {e}", package.name, package.version));
+                continue;
+            }
+        };
+        for m in matches {
+            let fix = (!m.fixed.is_empty())
+                .then(|| format!("upgrade {} to {}", package.name, m.fixed.join(" or ")));
+            let title = if m.advisory.summary.is_empty() {
+                m.id.clone()
+            } else {
+                m.advisory.summary.clone()
+            };
+            let message = format!(
+                "{} {} is affected by {}{}",
+                package.name,
+                package.version,
+                m.id,
+                if m.fixed.is_empty() {
+                    " (no fix yet)".to_string()
+                } else {
+                    format!(", fixed in {}", m.fixed.join(", "))
+                }
+            );
+            let location = Location {
+                path: package.path.clone(),
+                line: None,
+                column: None,
+                end_line: None,
+                layer: package.layer.clone(),
+            };
+            let mut finding = Finding::new(
+                FindingKind::Vulnerability,
+                m.id.clone(),
+                severity(m.severity.level),
+                title,
+                message,
+                name.clone(),
+                location,
+                &format!("{}@{}", package.name, package.version),
+            );
+            finding.package = Some(PackageRef {
+                name: package.name.clone(),
+                version: package.version.clone(),
+                ecosystem: ecosystem.to_string(),
+                purl: package.purl.clone(),
+            });
+            finding.fix = fix;
+            finding.references =
+                std::iter::once(format!("https://osv.dev/vulnerability/{}", m.advisory.id))
+                    .chain(
+                        m.aliases
+                            .iter()
+                            .filter(|a| a.starts_with("CVE-"))
+                            .map(|a| format!("https://nvd.nist.gov/vuln/detail/{a}")),
+                    )
+                    .collect();
+            findings.push(finding);
+        }
+    }
+    findings
+}
+
 /// The database file: `--db`, else `ASSAY_DB` or the XDG cache location.
 pub fn database_path(settings: &Settings) -> PathBuf {
     settings.db.clone().unwrap_or_else(db::default_path)
@@ -190,94 +291,10 @@ pub fn scan(target: &Target, raw: &str, settings: &Settings) -> Result<ImageScan
     let (_, catalog, mut warnings) = catalog(target, raw, &settings.image)?;
 
     let name = raw.to_string();
-    let mut findings = Vec::new();
-    if let Some(database) = &database {
-        let distro = catalog.inventory.distro.as_ref();
-        for package in &catalog.inventory.packages {
-            // OS packages are matched as their distro's advisories name them: by source package
-            // and within the release (`Debian:12`); language packages by their own name.
-            let is_os = distro.is_some_and(|d| {
-                !d.ecosystem.is_empty()
-                    && d.ecosystem.split(':').next() == Some(package.ecosystem.as_str())
-            });
-            let (ecosystem, query_name, query_version) = match (is_os, distro) {
-                (true, Some(d)) => (
-                    d.ecosystem.as_str(),
-                    package.source_name.as_deref().unwrap_or(&package.name),
-                    package
-                        .source_version
-                        .as_deref()
-                        .unwrap_or(&package.version),
-                ),
-                _ => (
-                    package.ecosystem.as_str(),
-                    package.name.as_str(),
-                    package.version.as_str(),
-                ),
-            };
-            let matches = match db::matches(database, ecosystem, query_name, query_version) {
-                Ok(m) => m,
-                Err(e) => {
-                    warnings.push(format!("{raw}: {} {}: {e}", package.name, package.version));
-                    continue;
-                }
-            };
-            for m in matches {
-                let fix = (!m.fixed.is_empty())
-                    .then(|| format!("upgrade {} to {}", package.name, m.fixed.join(" or ")));
-                let title = if m.advisory.summary.is_empty() {
-                    m.id.clone()
-                } else {
-                    m.advisory.summary.clone()
-                };
-                let message = format!(
-                    "{} {} is affected by {}{}",
-                    package.name,
-                    package.version,
-                    m.id,
-                    if m.fixed.is_empty() {
-                        " (no fix yet)".to_string()
-                    } else {
-                        format!(", fixed in {}", m.fixed.join(", "))
-                    }
-                );
-                let location = Location {
-                    path: package.path.clone(),
-                    line: None,
-                    column: None,
-                    end_line: None,
-                    layer: package.layer.clone(),
-                };
-                let mut finding = Finding::new(
-                    FindingKind::Vulnerability,
-                    m.id.clone(),
-                    severity(m.severity.level),
-                    title,
-                    message,
-                    name.clone(),
-                    location,
-                    &format!("{}@{}", package.name, package.version),
-                );
-                finding.package = Some(PackageRef {
-                    name: package.name.clone(),
-                    version: package.version.clone(),
-                    ecosystem: ecosystem.to_string(),
-                    purl: package.purl.clone(),
-                });
-                finding.fix = fix;
-                finding.references =
-                    std::iter::once(format!("https://osv.dev/vulnerability/{}", m.advisory.id))
-                        .chain(
-                            m.aliases
-                                .iter()
-                                .filter(|a| a.starts_with("CVE-"))
-                                .map(|a| format!("https://nvd.nist.gov/vuln/detail/{a}")),
-                        )
-                        .collect();
-                findings.push(finding);
-            }
-        }
-    }
+    let findings = match &database {
+        Some(database) => match_inventory(database, &catalog.inventory, &name, raw, &mut warnings),
+        None => Vec::new(),
+    };
     Ok(ImageScan {
         target: TargetSummary {
             name,

@@ -60,9 +60,16 @@ fn read_text(path: &Path) -> Result<String, String> {
     })
 }
 
+/// Images and lock files found while walking a directory.
+#[derive(Debug, Default)]
+struct Found {
+    layouts: Vec<PathBuf>,
+    lockfiles: Vec<PathBuf>,
+}
+
 /// The inputs a target stands for: files to read, whether it is a single document, and the
-/// OCI layouts found in a directory.
-fn collect(target: &Target) -> Result<(Vec<Input>, bool, Vec<PathBuf>), Failure> {
+/// OCI layouts and lock files found in a directory.
+fn collect(target: &Target) -> Result<(Vec<Input>, bool, Found), Failure> {
     match target {
         Target::Stdin => {
             let mut text = String::new();
@@ -82,7 +89,7 @@ fn collect(target: &Target) -> Result<(Vec<Input>, bool, Vec<PathBuf>), Failure>
                     kind,
                 }],
                 true,
-                Vec::new(),
+                Found::default(),
             ))
         }
         Target::File(path) => {
@@ -106,7 +113,7 @@ fn collect(target: &Target) -> Result<(Vec<Input>, bool, Vec<PathBuf>), Failure>
                     kind,
                 }],
                 true,
-                Vec::new(),
+                Found::default(),
             ))
         }
         Target::Directory(dir) => {
@@ -124,9 +131,16 @@ fn collect(target: &Target) -> Result<(Vec<Input>, bool, Vec<PathBuf>), Failure>
                     kind,
                 })
                 .collect();
-            Ok((inputs, false, walked.layouts))
+            Ok((
+                inputs,
+                false,
+                Found {
+                    layouts: walked.layouts,
+                    lockfiles: walked.lockfiles,
+                },
+            ))
         }
-        _ => Ok((Vec::new(), true, Vec::new())),
+        _ => Ok((Vec::new(), true, Found::default())),
     }
 }
 
@@ -316,6 +330,84 @@ fn scan_layouts(layouts: &[PathBuf], settings: &Settings, out: &mut Outcome) {
     }
 }
 
+/// Lock files found while walking a directory (`package-lock.json`, `Cargo.lock`, ...): their
+/// packages are matched against the vulnerability database, each file a target of its own
+/// (GitLab's dependency_scanning report). Without a database they are skipped with one
+/// warning, as layouts are.
+fn scan_lockfiles(lockfiles: &[PathBuf], target: &Target, settings: &Settings, out: &mut Outcome) {
+    if lockfiles.is_empty() || !settings.scanners.contains(&FindingKind::Vulnerability) {
+        return;
+    }
+    let db_path = image::database_path(settings);
+    if !db_path.exists() {
+        warn(&format!(
+            "{} lock file(s) found but not checked for vulnerabilities: no database at {}",
+            lockfiles.len(),
+            db_path.display()
+        ));
+        return;
+    }
+    let database = match assay_vuln::db::Database::open(&db_path) {
+        Ok(db) => db,
+        Err(e) => {
+            out.errors.push(ScanError {
+                target: db_path.display().to_string(),
+                message: e.to_string(),
+            });
+            return;
+        }
+    };
+    let root = match target {
+        Target::Directory(dir) => dir.as_path(),
+        _ => Path::new(""),
+    };
+    for path in lockfiles {
+        let name = display_name(path);
+        let content = match std::fs::read(path) {
+            Ok(c) => c,
+            Err(e) => {
+                out.errors.push(ScanError {
+                    target: name.clone(),
+                    message: format!("{name}: {e}"),
+                });
+                continue;
+            }
+        };
+        let relative = path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let found = assay_analyze::Found {
+            path: &relative,
+            content: &content,
+            layer: None,
+        };
+        let (mut inventory, problems) =
+            assay_analyze::catalog_files(assay_analyze::CATALOGERS, [found]);
+        for p in problems {
+            out.errors.push(ScanError {
+                target: name.clone(),
+                message: format!("{name}: {p}"),
+            });
+        }
+        for package in &mut inventory.packages {
+            package.path = name.clone();
+        }
+        let mut warnings = Vec::new();
+        let findings = image::match_inventory(&database, &inventory, &name, &name, &mut warnings);
+        for w in &warnings {
+            warn(w);
+        }
+        out.targets.push(TargetSummary {
+            name: name.clone(),
+            kind: "lockfile".into(),
+            rules_checked: Vec::new(),
+        });
+        out.findings.extend(findings);
+    }
+}
+
 /// A progress bar on an interactive stderr for scans large enough to wait for; hidden
 /// otherwise, so CI logs and pipes stay clean.
 fn progress_bar(len: usize) -> indicatif::ProgressBar {
@@ -371,7 +463,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     };
 
     let target = Target::parse(&args.target).map_err(|e| Failure::input(e.to_string()))?;
-    let (inputs, single, layouts) = collect(&target)?;
+    let (inputs, single, found) = collect(&target)?;
     let started = clock::now_seconds();
     let progress = progress_bar(inputs.len());
     let (loaded, read_errors) = load(&inputs, &progress);
@@ -387,7 +479,8 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         outcome.targets.push(scanned.target);
         outcome.findings.extend(scanned.findings);
     }
-    scan_layouts(&layouts, &settings, &mut outcome);
+    scan_layouts(&found.layouts, &settings, &mut outcome);
+    scan_lockfiles(&found.lockfiles, &target, &settings, &mut outcome);
     if settings.scanners.contains(&FindingKind::Misconfig) {
         run_builtin(&loaded, &settings, &mut outcome);
         if let Some(policies) = policies.as_ref().filter(|p| !p.is_empty()) {
