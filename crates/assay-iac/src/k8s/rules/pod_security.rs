@@ -372,53 +372,41 @@ fn check_pod(object: &Object<'_>, pod: &Pod<'_>, sink: &mut Sink<'_>) {
             }
         }
     }
-    if let Some(node) = pod
-        .security("windowsOptions.hostProcess")
-        .filter(|n| n.as_bool() == Some(true))
-    {
-        sink.object(
+    // Pod-level settings that weaken isolation: (the offending node if set, rule, anchor, what).
+    let weakened = [
+        (
+            pod.security("windowsOptions.hostProcess")
+                .filter(|n| n.as_bool() == Some(true)),
             &HOST_PROCESS,
-            object,
-            node,
             "securityContext.windowsOptions.hostProcess",
             "runs as a Windows HostProcess pod",
-        );
-    }
-    if let Some(node) = pod
-        .security("seccompProfile.type")
-        .filter(|n| is_unconfined(n))
-    {
-        sink.object(
+        ),
+        (
+            pod.security("seccompProfile.type")
+                .filter(|n| is_unconfined(n)),
             &SECCOMP_UNCONFINED,
-            object,
-            node,
             "securityContext.seccompProfile",
             "disables seccomp for the pod",
-        );
-    }
-    if let Some(node) = pod
-        .annotation("seccomp.security.alpha.kubernetes.io/pod")
-        .filter(|n| is_unconfined(n))
-    {
-        sink.object(
+        ),
+        (
+            pod.annotation("seccomp.security.alpha.kubernetes.io/pod")
+                .filter(|n| is_unconfined(n)),
             &SECCOMP_UNCONFINED,
-            object,
-            node,
             "annotations.seccomp/pod",
             "disables seccomp for the pod",
-        );
-    }
-    if let Some(node) = pod
-        .security("appArmorProfile.type")
-        .filter(|n| is_unconfined(n))
-    {
-        sink.object(
+        ),
+        (
+            pod.security("appArmorProfile.type")
+                .filter(|n| is_unconfined(n)),
             &APPARMOR_UNCONFINED,
-            object,
-            node,
             "securityContext.appArmorProfile",
             "disables AppArmor for the pod",
-        );
+        ),
+    ];
+    for (node, rule, anchor, what) in weakened {
+        if let Some(node) = node {
+            sink.object(rule, object, node, anchor, what);
+        }
     }
     check_selinux(object, None, pod.spec.get("securityContext"), sink);
     if let Some(node) = pod.security("runAsUser").filter(|n| n.as_i64() == Some(0)) {
