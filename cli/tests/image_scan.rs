@@ -45,6 +45,17 @@ fn database(dir: &Path) -> std::path::PathBuf {
     path
 }
 
+/// Writes the test image as an OCI layout under `dir/layout` (tagged `1.0`) and returns the
+/// layout path and its `oci:` target.
+fn layout(dir: &Path) -> (std::path::PathBuf, String) {
+    let path = dir.join("layout");
+    LayoutBuilder::new()
+        .image(Some("1.0"), image())
+        .write(&path);
+    let target = format!("oci:{}:1.0", path.display());
+    (path, target)
+}
+
 fn ids(stdout: &str) -> Vec<String> {
     let report: serde_json::Value = serde_json::from_str(stdout).unwrap();
     report["findings"]
@@ -59,11 +70,7 @@ fn ids(stdout: &str) -> Vec<String> {
 fn finds_os_and_language_vulnerabilities_in_an_oci_layout() {
     let dir = tempfile::tempdir().unwrap();
     let db = database(dir.path());
-    let layout = dir.path().join("layout");
-    LayoutBuilder::new()
-        .image(Some("1.0"), image())
-        .write(&layout);
-    let target = format!("oci:{}:1.0", layout.display());
+    let (_, target) = layout(dir.path());
     let (code, stdout, stderr) = run(assay()
         .args(["scan", &target, "--format", "json", "--db"])
         .arg(&db));
@@ -113,9 +120,7 @@ fn finds_os_and_language_vulnerabilities_in_an_oci_layout() {
 fn ignore_unfixed_and_gates_apply_to_vulnerabilities() {
     let dir = tempfile::tempdir().unwrap();
     let db = database(dir.path());
-    let layout = dir.path().join("layout");
-    LayoutBuilder::new().image(None, image()).write(&layout);
-    let target = format!("oci:{}", layout.display());
+    let (_, target) = layout(dir.path());
     let (code, _, _) = run(assay()
         .args(["scan", &target, "--fail-on", "misconfig=LOW", "--db"])
         .arg(&db));
@@ -137,10 +142,9 @@ fn ignore_unfixed_and_gates_apply_to_vulnerabilities() {
 #[test]
 fn a_missing_database_is_exit_2_naming_it() {
     let dir = tempfile::tempdir().unwrap();
-    let layout = dir.path().join("layout");
-    LayoutBuilder::new().image(None, image()).write(&layout);
+    let (_, target) = layout(dir.path());
     let (code, stdout, stderr) = run(assay()
-        .args(["scan", &format!("oci:{}", layout.display()), "--db"])
+        .args(["scan", &target, "--db"])
         .arg(dir.path().join("none.db")));
     assert_eq!(code, 2);
     assert!(stdout.is_empty());
@@ -152,8 +156,7 @@ fn a_missing_database_is_exit_2_naming_it() {
 fn a_tampered_layer_is_an_error_not_a_result() {
     let dir = tempfile::tempdir().unwrap();
     let db = database(dir.path());
-    let layout = dir.path().join("layout");
-    LayoutBuilder::new().image(None, image()).write(&layout);
+    let (layout, target) = layout(dir.path());
     // Flip one byte in every layer-sized blob: the digest no longer matches.
     for entry in std::fs::read_dir(layout.join("blobs/sha256")).unwrap() {
         let path = entry.unwrap().path();
@@ -164,9 +167,7 @@ fn a_tampered_layer_is_an_error_not_a_result() {
             std::fs::write(&path, bytes).unwrap();
         }
     }
-    let (code, stdout, stderr) = run(assay()
-        .args(["scan", &format!("oci:{}", layout.display()), "--db"])
-        .arg(&db));
+    let (code, stdout, stderr) = run(assay().args(["scan", &target, "--db"]).arg(&db));
     assert_eq!(code, 2, "{stderr}");
     assert!(stdout.is_empty());
     assert!(
@@ -182,10 +183,7 @@ fn the_same_image_pulled_from_a_registry_gives_the_same_findings() {
     };
     let dir = tempfile::tempdir().unwrap();
     let db = database(dir.path());
-    let layout = dir.path().join("layout");
-    LayoutBuilder::new()
-        .image(Some("1.0"), image())
-        .write(&layout);
+    let (_, target) = layout(dir.path());
     assay_oci::testing::Pusher::new(&registry.host()).push_image(
         "shop/orders",
         "1.0",
@@ -193,13 +191,7 @@ fn the_same_image_pulled_from_a_registry_gives_the_same_findings() {
     );
     let reference = format!("{}/shop/orders:1.0", registry.host());
     let (code_local, local, _) = run(assay()
-        .args([
-            "scan",
-            &format!("oci:{}:1.0", layout.display()),
-            "-f",
-            "json",
-            "--db",
-        ])
+        .args(["scan", &target, "-f", "json", "--db"])
         .arg(&db));
     let (code_remote, remote, stderr) = run(assay()
         .args(["scan", &reference, "-f", "json", "--db"])
