@@ -1,19 +1,14 @@
 //! Errors in users' policies are one line, lower case, and name the file and line.
 
+mod common;
+
 use std::path::PathBuf;
 
 use assay_iac::rego::{EvalContext, PolicySet, RegoError};
 use serde_json::json;
 
 fn policy_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("assay-rego-err-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, text) in files {
-        let file = dir.join(path);
-        std::fs::create_dir_all(file.parent().expect("file has a parent")).expect("mkdir");
-        std::fs::write(file, text).expect("write policy");
-    }
-    dir
+    common::policy_dir("err", name, files)
 }
 
 fn load_error(name: &str, files: &[(&str, &str)]) -> (PathBuf, String) {

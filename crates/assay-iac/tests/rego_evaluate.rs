@@ -1,5 +1,7 @@
 //! Evaluating users' Rego policies: Conftest's rule names and result shapes, assay's metadata.
 
+mod common;
+
 use std::path::PathBuf;
 
 use assay_core::{FindingKind, Severity};
@@ -8,14 +10,7 @@ use serde_json::{Value, json};
 
 /// A fresh directory holding `files` (relative path, contents).
 fn policy_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("assay-rego-eval-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, text) in files {
-        let file = dir.join(path);
-        std::fs::create_dir_all(file.parent().expect("file has a parent")).expect("mkdir");
-        std::fs::write(file, text).expect("write policy");
-    }
-    dir
+    common::policy_dir("eval", name, files)
 }
 
 fn ctx() -> EvalContext {

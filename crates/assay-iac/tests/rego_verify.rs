@@ -1,18 +1,13 @@
 //! `assay policy test`: `test_*` rules run like `conftest verify`.
 
+mod common;
+
 use std::path::PathBuf;
 
 use assay_iac::rego::{TestStatus, run_tests};
 
 fn policy_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("assay-rego-verify-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (path, text) in files {
-        let file = dir.join(path);
-        std::fs::create_dir_all(file.parent().expect("file has a parent")).expect("mkdir");
-        std::fs::write(file, text).expect("write policy");
-    }
-    dir
+    common::policy_dir("verify", name, files)
 }
 
 const POLICY: &str = r#"package main
