@@ -268,30 +268,40 @@ pub fn match_inventory(
     findings
 }
 
+/// The vulnerability database when the vuln scanner runs (`None` when it does not); a missing
+/// or unreadable file is an input error naming it.
+pub fn open_database(settings: &Settings) -> Result<Option<Database>, Failure> {
+    if !settings.scanners.contains(&FindingKind::Vulnerability) {
+        return Ok(None);
+    }
+    let path = database_path(settings);
+    if !path.exists() {
+        return Err(Failure::input(format!(
+            "{}: no vulnerability database (build one with `assay db build --from OSV-DATA`, or set --db / ASSAY_DB)",
+            path.display()
+        )));
+    }
+    Database::open(&path)
+        .map(Some)
+        .map_err(|e| Failure::input(e.to_string()))
+}
+
 /// The database file: `--db`, else `ASSAY_DB` or the XDG cache location.
 pub fn database_path(settings: &Settings) -> PathBuf {
     settings.db.clone().unwrap_or_else(db::default_path)
 }
 
-/// Scans the image `target` names.
-pub fn scan(target: &Target, raw: &str, settings: &Settings) -> Result<ImageScan, Failure> {
-    let want_vulns = settings.scanners.contains(&FindingKind::Vulnerability);
-    let database = if want_vulns {
-        let path = database_path(settings);
-        if !path.exists() {
-            return Err(Failure::input(format!(
-                "{}: no vulnerability database (build one with `assay db build --from OSV-DATA`, or set --db / ASSAY_DB)",
-                path.display()
-            )));
-        }
-        Some(Database::open(&path).map_err(|e| Failure::input(e.to_string()))?)
-    } else {
-        None
-    };
+/// Scans the image `target` names, matching its packages against `database` when given.
+pub fn scan(
+    target: &Target,
+    raw: &str,
+    settings: &Settings,
+    database: Option<&Database>,
+) -> Result<ImageScan, Failure> {
     let (_, catalog, mut warnings) = catalog(target, raw, &settings.image)?;
 
     let name = raw.to_string();
-    let findings = match &database {
+    let findings = match database {
         Some(database) => match_inventory(database, &catalog.inventory, &name, raw, &mut warnings),
         None => Vec::new(),
     };

@@ -292,29 +292,64 @@ fn run_policies(
     }
 }
 
-/// OCI layouts found while walking a directory, scanned as images. Without a vulnerability
-/// database they are listed but not scanned (one warning), so `assay scan .` keeps working
-/// for IaC-only users; an explicit image target without a database is an error instead.
-fn scan_layouts(layouts: &[PathBuf], settings: &Settings, out: &mut Outcome) {
-    if layouts.is_empty() || !settings.scanners.contains(&FindingKind::Vulnerability) {
-        return;
+/// The database for the OCI layouts and lock files a directory walk found. Without one they
+/// are listed as not checked (one warning each kind) rather than failing, so `assay scan .`
+/// keeps working for IaC-only users; an explicit image target without a database is an
+/// error instead (see [`image::open_database`]).
+fn found_database(
+    found: &Found,
+    settings: &Settings,
+    out: &mut Outcome,
+) -> Option<assay_vuln::db::Database> {
+    if (found.layouts.is_empty() && found.lockfiles.is_empty())
+        || !settings.scanners.contains(&FindingKind::Vulnerability)
+    {
+        return None;
     }
-    let db = image::database_path(settings);
-    if !db.exists() {
-        warn(&format!(
-            "{} OCI layout(s) found but not scanned: no vulnerability database at {}",
-            layouts.len(),
-            db.display()
-        ));
-        return;
+    let path = image::database_path(settings);
+    if !path.exists() {
+        if !found.layouts.is_empty() {
+            warn(&format!(
+                "{} OCI layout(s) found but not scanned: no vulnerability database at {}",
+                found.layouts.len(),
+                path.display()
+            ));
+        }
+        if !found.lockfiles.is_empty() {
+            warn(&format!(
+                "{} lock file(s) found but not checked for vulnerabilities: no database at {}",
+                found.lockfiles.len(),
+                path.display()
+            ));
+        }
+        return None;
     }
+    match assay_vuln::db::Database::open(&path) {
+        Ok(db) => Some(db),
+        Err(e) => {
+            out.errors.push(ScanError {
+                target: path.display().to_string(),
+                message: e.to_string(),
+            });
+            None
+        }
+    }
+}
+
+/// OCI layouts found while walking a directory, scanned as images.
+fn scan_layouts(
+    layouts: &[PathBuf],
+    settings: &Settings,
+    database: &assay_vuln::db::Database,
+    out: &mut Outcome,
+) {
     for dir in layouts {
         let name = display_name(dir);
         let target = Target::OciLayout {
             dir: dir.clone(),
             tag: None,
         };
-        match image::scan(&target, &name, settings) {
+        match image::scan(&target, &name, settings, Some(database)) {
             Ok(scanned) => {
                 for w in &scanned.warnings {
                     warn(w);
@@ -332,31 +367,13 @@ fn scan_layouts(layouts: &[PathBuf], settings: &Settings, out: &mut Outcome) {
 
 /// Lock files found while walking a directory (`package-lock.json`, `Cargo.lock`, ...): their
 /// packages are matched against the vulnerability database, each file a target of its own
-/// (GitLab's dependency_scanning report). Without a database they are skipped with one
-/// warning, as layouts are.
-fn scan_lockfiles(lockfiles: &[PathBuf], target: &Target, settings: &Settings, out: &mut Outcome) {
-    if lockfiles.is_empty() || !settings.scanners.contains(&FindingKind::Vulnerability) {
-        return;
-    }
-    let db_path = image::database_path(settings);
-    if !db_path.exists() {
-        warn(&format!(
-            "{} lock file(s) found but not checked for vulnerabilities: no database at {}",
-            lockfiles.len(),
-            db_path.display()
-        ));
-        return;
-    }
-    let database = match assay_vuln::db::Database::open(&db_path) {
-        Ok(db) => db,
-        Err(e) => {
-            out.errors.push(ScanError {
-                target: db_path.display().to_string(),
-                message: e.to_string(),
-            });
-            return;
-        }
-    };
+/// (GitLab's dependency_scanning report).
+fn scan_lockfiles(
+    lockfiles: &[PathBuf],
+    target: &Target,
+    database: &assay_vuln::db::Database,
+    out: &mut Outcome,
+) {
     let root = match target {
         Target::Directory(dir) => dir.as_path(),
         _ => Path::new(""),
@@ -395,7 +412,7 @@ fn scan_lockfiles(lockfiles: &[PathBuf], target: &Target, settings: &Settings, o
             package.path = name.clone();
         }
         let mut warnings = Vec::new();
-        let findings = image::match_inventory(&database, &inventory, &name, &name, &mut warnings);
+        let findings = image::match_inventory(database, &inventory, &name, &name, &mut warnings);
         for w in &warnings {
             warn(w);
         }
@@ -472,15 +489,18 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         ..Outcome::default()
     };
     if target.is_image() {
-        let scanned = image::scan(&target, &args.target, &settings)?;
+        let database = image::open_database(&settings)?;
+        let scanned = image::scan(&target, &args.target, &settings, database.as_ref())?;
         for w in &scanned.warnings {
             warn(w);
         }
         outcome.targets.push(scanned.target);
         outcome.findings.extend(scanned.findings);
     }
-    scan_layouts(&found.layouts, &settings, &mut outcome);
-    scan_lockfiles(&found.lockfiles, &target, &settings, &mut outcome);
+    if let Some(database) = found_database(&found, &settings, &mut outcome) {
+        scan_layouts(&found.layouts, &settings, &database, &mut outcome);
+        scan_lockfiles(&found.lockfiles, &target, &database, &mut outcome);
+    }
     if settings.scanners.contains(&FindingKind::Misconfig) {
         run_builtin(&loaded, &settings, &mut outcome);
         if let Some(policies) = policies.as_ref().filter(|p| !p.is_empty()) {
