@@ -228,9 +228,57 @@ test_scan_hostile() {
   scan_run scan-badtype --input scan-type=image || rc=$?
   expect '[ "$rc" -eq 2 ]'
 }
+test_scan_image() {
+  "$assay" db build --from fixtures/osv --output "$work/demo.db" > /dev/null || return 1
+  local rc=0
+  scan_run scan-image --input scan-type=image --input image-ref=oci:fixtures/images/demo-app:1.0 --input "db=$work/demo.db" || rc=$?
+  expect '[ "$rc" -eq 1 ]' && expect '[ "$(out scan-image total)" -ge 3 ]' \
+    && expect 'grep -q "CVE-2023-32681" "$(out scan-image report)"' \
+    && "$py" scripts/ci-wrappers/check_reports.py sarif "$(out scan-image sarif-file)" --min-findings 3 || return 1
+  rc=0
+  scan_run scan-image-nodb --input scan-type=image --input image-ref=oci:fixtures/images/demo-app:1.0 \
+    --env "ASSAY_DB=$work/absent.db" || rc=$?
+  expect '[ "$rc" -eq 2 ]'
+}
 check "actions/scan: demo fails the gate (1), outputs counts and paths, SARIF valid, summary written" test_scan_demo
 check "actions/scan: fail-on none passes (0); exit-code 7 with fail-on CRITICAL gives 7" test_scan_gates
+check "actions/scan: image scan of the demo image against the fixture OSV database; no database exits 2" test_scan_image
 check "actions/scan: hostile inputs stay data (no command runs), input errors exit 2" test_scan_hostile
+
+sbom_run() { # NAME INPUT...: run actions/sbom
+  local dir=$work/$1
+  shift
+  mkdir -p "$dir"
+  "$py" scripts/ci-wrappers/composite.py actions/sbom/action.yml --workdir "$root" \
+    --summary "$dir/summary.md" --outputs-json "$dir/out.json" --env "RUNNER_TEMP=$dir/tmp" \
+    --input "assay-path=$assay" "$@"
+}
+test_sbom_layout() {
+  sbom_run sbom-cdx --input image-ref=oci:fixtures/images/demo-app:1.0 || return 1
+  local file
+  file=$(out sbom-cdx sbom-file)
+  expect '[ "$file" = "$work/sbom-cdx/tmp/assay-sbom/sbom.cdx.json" ]' && expect '[ "$(out sbom-cdx packages)" -ge 7 ]' \
+    && expect '[ "$(out sbom-cdx exit-code)" = 0 ]' \
+    && expect '"$py" -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d[\"specVersion\"] == \"1.6\" else 1)" "$file"' \
+    && expect 'grep -q "$(out sbom-cdx packages) packages" "$work/sbom-cdx/summary.md"' || return 1
+  sbom_run sbom-spdx --input image-ref=oci:fixtures/images/demo-app:1.0 --input format=spdx-json \
+    --input "output=$work/sbom-spdx/out/demo.spdx.json" || return 1
+  expect '[ "$(out sbom-spdx sbom-file)" = "$work/sbom-spdx/out/demo.spdx.json" ]' && expect '[ "$(out sbom-spdx packages)" = "$(out sbom-cdx packages)" ]'
+  if [ -f "$root/../shared/tools/conformance" ]; then
+    "$py" -c 'import jsonschema, referencing' 2> /dev/null || "$venv/bin/pip" install -q jsonschema referencing
+    "$py" "$root/../shared/tools/conformance" "$file" "$work/sbom-spdx/out/demo.spdx.json"
+  fi
+}
+test_sbom_errors() {
+  local rc=0
+  sbom_run sbom-missing --input image-ref=oci:does/not/exist || rc=$?
+  expect '[ "$rc" -eq 2 ]' && expect '[ "$(out sbom-missing exit-code)" = 2 ]' && expect '[ -z "$(out sbom-missing sbom-file)" ]' || return 1
+  rc=0
+  sbom_run sbom-badformat --input image-ref=oci:fixtures/images/demo-app --input format=xml || rc=$?
+  expect '[ "$rc" -eq 2 ]'
+}
+check "actions/sbom: CycloneDX and SPDX of the demo image, outputs file and package count, summary" test_sbom_layout
+check "actions/sbom: a missing image exits 2 with no sbom-file; a bad format exits 2" test_sbom_errors
 
 # --- GitLab CI ---------------------------------------------------------------------------------
 gitlab_files=(gitlab-templates/*.gitlab-ci.yml gitlab-templates/examples/.gitlab-ci.yml)
@@ -266,12 +314,13 @@ gitlab_run() { # DIR JOB ARGS...
 check_gitlab_reports() { # DIR JOB
   local a=$1/.gitlab-ci-local/artifacts/$2
   "$py" scripts/ci-wrappers/check_reports.py gitlab-sast "$a/gl-sast-report.json" --min-findings 1 \
+    && "$py" scripts/ci-wrappers/check_reports.py gitlab-dependency-scanning "$a/gl-dependency-scanning-report.json" \
     && "$py" scripts/ci-wrappers/check_reports.py junit "$a/assay-junit.xml" --min-findings 1 \
     && "$py" scripts/ci-wrappers/check_reports.py sarif "$a/assay.sarif" --min-findings 1 \
     && "$py" scripts/ci-wrappers/check_reports.py assay-json "$a/assay.json" --min-findings 1 || return 1
   if [ -f "$root/../shared/tools/conformance" ]; then
     "$py" -c 'import jsonschema, referencing' 2> /dev/null || "$venv/bin/pip" install -q jsonschema referencing
-    "$py" "$root/../shared/tools/conformance" "$a/gl-sast-report.json" "$a/assay.sarif"
+    "$py" "$root/../shared/tools/conformance" "$a/gl-sast-report.json" "$a/gl-dependency-scanning-report.json" "$a/assay.sarif"
   fi
 }
 test_gitlab_template() {
@@ -280,6 +329,22 @@ test_gitlab_template() {
   printf '%s\n' 'include:' '  - local: Assay-Scan.gitlab-ci.yml' 'assay-scan:' '  allow_failure:' '    exit_codes: [1]' > "$dir/.gitlab-ci.yml"
   gitlab_run "$dir" assay-scan --variable "ASSAY_BIN=$assay" | tee "$work/gl-template.log" || return 1
   job_result assay-scan "WARN 1" "$work/gl-template.log" && check_gitlab_reports "$dir" assay-scan
+}
+test_gitlab_container_scanning() {
+  local dir
+  dir=$(gitlab_project container)
+  "$assay" db build --from fixtures/osv --output "$dir/demo.db" > /dev/null || return 1
+  printf '%s\n' 'include:' '  - local: Assay-Scan.gitlab-ci.yml' 'variables:' "  CS_IMAGE: oci:$root/fixtures/images/demo-app:1.0" \
+    "  ASSAY_DB: $dir/demo.db" 'assay-container-scanning:' '  allow_failure:' '    exit_codes: [1]' > "$dir/.gitlab-ci.yml"
+  gitlab_run "$dir" assay-container-scanning --variable "ASSAY_BIN=$assay" | tee "$work/gl-container.log" || return 1
+  local a=$dir/.gitlab-ci-local/artifacts/assay-container-scanning
+  job_result assay-container-scanning "WARN 1" "$work/gl-container.log" \
+    && "$py" scripts/ci-wrappers/check_reports.py gitlab-container-scanning "$a/gl-container-scanning-report.json" --min-findings 3 \
+    && expect '"$py" -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if len(d[\"components\"]) >= 7 else 1)" "$a/gl-sbom-report.cdx.json"' \
+    || return 1
+  if [ -f "$root/../shared/tools/conformance" ]; then
+    "$py" "$root/../shared/tools/conformance" "$a/gl-container-scanning-report.json" "$a/gl-sbom-report.cdx.json"
+  fi
 }
 test_gitlab_release_install() {
   local dir
@@ -324,6 +389,7 @@ test_gitlab_example() {
   expect 'grep -q "assay-scan" "$work/gl-example.log"'
 }
 check "gitlab-ci-local: template job with ASSAY_BIN, findings allowed (exit 1), SAST/JUnit/SARIF/JSON valid" test_gitlab_template
+check "gitlab-ci-local: CS_IMAGE container scanning of the demo image: container_scanning report and CycloneDX SBOM valid" test_gitlab_container_scanning
 check "gitlab-ci-local: template installs the signed release (CS_SEVERITY_THRESHOLD=HIGH); tampered tarball refused" test_gitlab_release_install
 check "gitlab-ci-local: the CI/CD component rendered with inputs runs, reports valid" test_gitlab_component
 check "gitlab-ci-local: the example .gitlab-ci.yml parses and lists assay-scan" test_gitlab_example

@@ -46,6 +46,7 @@ class Pipeline {
         b.setVariable('junit', { Map m -> calls << [step: 'junit', args: m] })
         b.setVariable('sarif', { Map m -> [tool: 'sarif'] + m })
         b.setVariable('recordIssues', { Map m -> calls << [step: 'recordIssues', args: m] })
+        b.setVariable('archiveArtifacts', { Map m -> calls << [step: 'archiveArtifacts', args: m] })
         b.setVariable('file', { Map m -> [type: 'file'] + m })
         b.setVariable('withCredentials', { List creds, Closure body ->
             calls << [step: 'withCredentials', args: creds]
@@ -64,7 +65,10 @@ class Pipeline {
     }
 
     def load(String name) {
-        return new GroovyShell(binding()).parse(new File("${repo}/jenkins/vars/${name}.groovy"))
+        // Jenkins puts the library's src/ on the classpath; so does the harness.
+        GroovyShell shell = new GroovyShell(binding())
+        shell.classLoader.addClasspath("${repo}/jenkins/src")
+        return shell.parse(new File("${repo}/jenkins/vars/${name}.groovy"))
     }
 
     List steps(String name) { calls.findAll { it.step == name } }
@@ -208,6 +212,30 @@ test('assayInstall: library resource written, arguments quoted, key from a file 
     check(!p.env.containsKey('ASSAY_PUBLIC_KEY'), 'credential variable leaked')
 }
 
+test('assaySbom: quoted command, SBOM archived, path returned; bad parameters stop before sh') {
+    def p = new Pipeline(repo: repo)
+    String file = p.load('assaySbom').call(image: "oci:build/app;id:1.0", format: 'spdx-json', platform: 'linux/arm64')
+    check(file == 'assay-reports/sbom.spdx.json', "file ${file}")
+    List lines = p.steps('sh')[0].args.script.readLines()
+    check(lines[0] == "mkdir -p 'assay-reports'", "first line ${lines[0]}")
+    String want = ['assay', 'sbom', '--format', 'spdx-json', '--output', 'assay-reports/sbom.spdx.json',
+                   '--platform', 'linux/arm64', '--', 'oci:build/app;id:1.0'].collect { q(it) }.join(' ')
+    check(lines[1] == want, "command ${lines[1]}")
+    def archived = p.steps('archiveArtifacts')
+    check(archived.size() == 1 && archived[0].args.artifacts == file, "archive ${archived}")
+    [[:], [image: 'x', format: 'xml'], [image: 'x', colour: 'red']].each { bad ->
+        def p2 = new Pipeline(repo: repo)
+        def thrown = null
+        try { p2.load('assaySbom').call(bad) } catch (StepError e) { thrown = e }
+        check(thrown != null && p2.steps('sh').isEmpty(), "no error or sh ran for ${bad}")
+    }
+    def p3 = new Pipeline(repo: repo, shStatus: 3)
+    def thrown = null
+    try { p3.load('assaySbom').call(image: 'registry.invalid/app:1') } catch (StepError e) { thrown = e }
+    check(thrown != null && thrown.message.contains('exit code 3') && p3.currentBuild.result == 'FAILURE', "error ${thrown}")
+    check(p3.steps('archiveArtifacts').isEmpty(), 'archived a failed SBOM')
+}
+
 if (realAssay) {
     test('assayScan runs the real assay on fixtures/demo: reports written, UNSTABLE on findings') {
         def tmp = File.createTempDir()
@@ -219,6 +247,19 @@ if (realAssay) {
             check(new File(tmp, it).length() > 0, "${it} missing")
         }
         check(p.currentBuild.result == 'UNSTABLE', "result ${p.currentBuild.result}")
+        tmp.deleteDir()
+    }
+}
+
+if (realAssay) {
+    test('assaySbom runs the real assay on the demo image: a CycloneDX 1.6 SBOM with its packages') {
+        def tmp = File.createTempDir()
+        def p = new Pipeline(repo: repo, realShell: true)
+        String file = p.load('assaySbom').call(assay: realAssay, image: 'oci:fixtures/images/demo-app:1.0',
+            output: tmp.path + '/sbom/demo.cdx.json')
+        def doc = new groovy.json.JsonSlurper().parse(new File(file))
+        check(doc.specVersion == '1.6', "specVersion ${doc.specVersion}")
+        check(doc.components.findAll { it.purl }.size() >= 7, "components ${doc.components.size()}")
         tmp.deleteDir()
     }
 }

@@ -1,3 +1,5 @@
+import dev.assay.Shell
+
 /**
  * assayInstall: install an assay release on the agent and set env.ASSAY_BIN.
  *
@@ -24,7 +26,7 @@ def call(Map args = [:]) {
     String dir = (args.dir ?: "${env.WORKSPACE_TMP ?: '.'}/assay-bin").toString()
     String installer = "${dir}.install.sh"
     writeFile(file: installer, text: libraryResource('dev/assay/install.sh'))
-    String base = "sh ${shellQuote(installer)} ${shellQuote(version)} ${shellQuote(url)} ${shellQuote(dir)}"
+    String base = 'sh ' + Shell.command([installer, version, url, dir])
     String bin
     if (args.publicKeyCredentialsId) {
         withCredentials([file(credentialsId: args.publicKeyCredentialsId.toString(), variable: 'ASSAY_PUBLIC_KEY')]) {
@@ -36,8 +38,4 @@ def call(Map args = [:]) {
     env.ASSAY_BIN = bin
     echo("assay installed at ${bin}")
     return bin
-}
-
-static String shellQuote(String word) {
-    return "'" + word.replace("'", "'\"'\"'") + "'"
 }

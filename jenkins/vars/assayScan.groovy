@@ -1,3 +1,5 @@
+import dev.assay.Shell
+
 /**
  * assayScan: run `assay scan` and publish its reports (JUnit, and SARIF through warnings-ng).
  *
@@ -67,8 +69,8 @@ def call(Map args = [:]) {
     cmd += ['--report', "junit=${junitFile}", '--report', "sarif=${sarifFile}", '--report', "json=${jsonFile}"]
     cmd += ['--', (args.target ?: '.').toString()]
 
-    String script = "mkdir -p ${shellQuote(dir)} && rm -f ${shellQuote(junitFile)} ${shellQuote(sarifFile)} ${shellQuote(jsonFile)}\n" +
-        cmd.collect { shellQuote(it.toString()) }.join(' ')
+    String script = "mkdir -p ${Shell.quote(dir)} && rm -f ${Shell.command([junitFile, sarifFile, jsonFile])}\n" +
+        Shell.command(cmd)
     int rc = sh(script: script, returnStatus: true, label: 'assay scan')
 
     if (args.publish != false) {
@@ -95,9 +97,4 @@ def call(Map args = [:]) {
         error("assay scan failed with exit code ${rc} (2 input error, 3 network, 4 policy denied)")
     }
     return rc
-}
-
-/** Quote one word for a POSIX shell: the result is always a single literal argument. */
-static String shellQuote(String word) {
-    return "'" + word.replace("'", "'\"'\"'") + "'"
 }

@@ -2,7 +2,7 @@
 """Check the report files a CI wrapper wrote.
 
 usage: check_reports.py KIND FILE [--min-findings N]
-KIND: gitlab-sast | junit | sarif | assay-json
+KIND: gitlab-sast | gitlab-container-scanning | gitlab-dependency-scanning | junit | sarif | assay-json
 Checks the keys and values each platform needs to show the report (GitLab security report
 schema 15.x: scan.analyzer/scanner/type/status/times, each vulnerability's id, identifiers,
 severity and location; JUnit: testsuites > testsuite > testcase; SARIF 2.1.0: runs[].tool.driver
@@ -15,15 +15,15 @@ import xml.etree.ElementTree as ET
 SEVERITIES = {"Critical", "High", "Medium", "Low", "Info", "Unknown"}
 
 
-def gitlab_sast(path):
+def gitlab_report(path, scan_type):
     errors = []
     with open(path, encoding="utf-8") as f:
         doc = json.load(f)
     if not str(doc.get("version", "")).startswith("15."):
         errors.append(f"version {doc.get('version')!r} is not a 15.x security report schema")
     scan = doc.get("scan") or {}
-    if scan.get("type") != "sast":
-        errors.append(f"scan.type is {scan.get('type')!r}, not 'sast'")
+    if scan.get("type") != scan_type:
+        errors.append(f"scan.type is {scan.get('type')!r}, not {scan_type!r}")
     for key in ("analyzer", "scanner"):
         part = scan.get(key) or {}
         for field in ("id", "name", "version"):
@@ -51,7 +51,12 @@ def gitlab_sast(path):
         if not idents or not all(x.get("type") and x.get("name") and x.get("value") for x in idents):
             errors.append(f"{where}.identifiers needs type, name and value")
         loc = v.get("location") or {}
-        if not loc.get("file"):
+        if scan_type != "sast" and not ((loc.get("dependency") or {}).get("package") or {}).get("name"):
+            errors.append(f"{where}.location.dependency.package.name is missing")
+        if scan_type == "container_scanning":
+            if not loc.get("image") or not loc.get("operating_system"):
+                errors.append(f"{where}.location needs image and operating_system")
+        elif not loc.get("file"):
             errors.append(f"{where}.location.file is missing")
         elif loc["file"].startswith("/"):
             errors.append(f"{where}.location.file {loc['file']!r} is absolute; GitLab wants repository paths")
@@ -107,7 +112,14 @@ def main():
     if len(args) != 2:
         sys.exit(__doc__)
     kind, path = args
-    check = {"gitlab-sast": gitlab_sast, "junit": junit, "sarif": sarif, "assay-json": assay_json}[kind]
+    check = {
+        "gitlab-sast": lambda p: gitlab_report(p, "sast"),
+        "gitlab-container-scanning": lambda p: gitlab_report(p, "container_scanning"),
+        "gitlab-dependency-scanning": lambda p: gitlab_report(p, "dependency_scanning"),
+        "junit": junit,
+        "sarif": sarif,
+        "assay-json": assay_json,
+    }[kind]
     errors, count = check(path)
     if count < minimum:
         errors.append(f"{count} findings, expected at least {minimum}")
