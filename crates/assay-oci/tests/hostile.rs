@@ -384,3 +384,57 @@ fn mutated_layers_never_panic() {
         let (_result, _) = walk_image(ImageSpec::new().raw_layer(blob), &[&want]);
     }
 }
+
+#[test]
+fn a_hundred_thousand_tiny_files_are_walked_as_metadata() {
+    let mut layer = LayerSpec::new();
+    for i in 0..100_000 {
+        layer = layer.file(&format!("d{}/f{i}", i % 100), "x");
+    }
+    let (walk, rec) = walk_image(ImageSpec::new().layer(layer), &[]);
+    let walk = walk.unwrap();
+    assert!(walk.tree.get("d42/f99942").is_some());
+    assert!(walk.warnings.is_empty());
+    // Nothing wanted: no content was read.
+    assert!(rec.files.is_empty());
+}
+
+#[test]
+fn a_long_symlink_chain_resolves_and_one_past_the_hop_limit_is_an_error() {
+    // Forty hops resolve (Linux allows 40 as well); a chain of a thousand is refused, not followed.
+    let mut short = LayerSpec::new().file("target", "x");
+    for i in 0..40 {
+        let next = if i == 39 {
+            "target".to_string()
+        } else {
+            format!("s{}", i + 1)
+        };
+        short = short.symlink(&format!("s{i}"), &next);
+    }
+    let (walk, _) = walk_image(ImageSpec::new().layer(short), &[]);
+    let tree = walk.unwrap().tree;
+    assert!(tree.resolve("s0").unwrap().is_some());
+
+    let mut long = LayerSpec::new().file("target", "x");
+    for i in 0..1000 {
+        let next = if i == 999 {
+            "target".to_string()
+        } else {
+            format!("l{}", i + 1)
+        };
+        long = long.symlink(&format!("l{i}"), &next);
+    }
+    let (walk, _) = walk_image(ImageSpec::new().layer(long), &[]);
+    assert!(walk.unwrap().tree.resolve("l0").is_err());
+}
+
+#[test]
+fn a_path_of_4096_bytes_is_kept_and_deep_directories_are_fine() {
+    // 2047 levels of "d/" plus "f" = 4095 bytes: under the limit, walked and found.
+    let name = "d/".repeat(2047) + "f";
+    let (walk, _) = walk_image(
+        ImageSpec::new().layer(LayerSpec::new().file(&name, "x")),
+        &[],
+    );
+    assert_eq!(walk.unwrap().tree.get(&name).unwrap().size, 1);
+}
