@@ -84,6 +84,10 @@ pub struct RuntimeConfig {
     /// `STOPSIGNAL`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
+    /// `HEALTHCHECK` as Docker records it (`{"Test": ["CMD-SHELL", "..."], "Interval": ...}`);
+    /// kept as JSON because only its presence and `Test` matter to the baseline checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<serde_json::Value>,
 }
 
 /// `rootfs` of the config.
