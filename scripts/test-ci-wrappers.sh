@@ -280,6 +280,52 @@ test_sbom_errors() {
 check "actions/sbom: CycloneDX and SPDX of the demo image, outputs file and package count, summary" test_sbom_layout
 check "actions/sbom: a missing image exits 2 with no sbom-file; a bad format exits 2" test_sbom_errors
 
+action_run() { # ACTION NAME INPUT...: run actions/ACTION with its own summary and outputs
+  local action=$1 dir=$work/$2
+  shift 2
+  mkdir -p "$dir/tmp"
+  "$py" scripts/ci-wrappers/composite.py "actions/$action/action.yml" --workdir "$root" \
+    --summary "$dir/summary.md" --outputs-json "$dir/out.json" --env "RUNNER_TEMP=$dir/tmp" \
+    --input "assay-path=$assay" "$@"
+}
+test_sign_and_promote() {
+  local password test prod rc=0
+  password=$(cat fixtures/keys/PASSWORD)
+  rm -rf "$work/gh-test" "$work/gh-prod"
+  cp -R fixtures/images/demo-app "$work/gh-test"
+  test=oci:$work/gh-test:1.0
+  prod=oci:$work/gh-prod:1.0
+  "$assay" db build --from fixtures/osv --output "$work/sign.db" > /dev/null || return 1
+  # The key as a secret's PEM text; SBOM and scan attested with it.
+  action_run sign sign --input "image-ref=$test" --input "key=$(cat fixtures/keys/build.key)" \
+    --input "password=$password" --input sbom=true --input scan=true --input "db=$work/sign.db" \
+    --input "annotations=$(printf 'git-sha=abc123\nworkflow=ci')" || return 1
+  expect '[ "$(out sign exit-code)" = 0 ]' && expect '[ -s "$(out sign sbom-file)" ]' \
+    && ASSAY_PASSWORD= "$assay" verify "$test" --key fixtures/keys/build.pub -a git-sha=abc123 > /dev/null \
+    && "$assay" verify-attestation "$test" --key fixtures/keys/build.pub --type vuln > /dev/null \
+    && "$assay" verify-attestation "$test" --key fixtures/keys/build.pub --type cyclonedx > /dev/null || return 1
+  # Wrong password: exit 2 from assay, nothing attached.
+  rc=0
+  action_run sign sign-badpw --input "image-ref=$test" --input key=fixtures/keys/build.key --input password=wrong || rc=$?
+  expect '[ "$rc" -eq 2 ]' && expect '[ "$(out sign-badpw exit-code)" = 2 ]' || return 1
+  # Not approved yet: denied, decision output, nothing in prod.
+  rc=0
+  action_run promote promote-denied --input "source=$test" --input "destination=$prod" \
+    --input policy=policies/golden-image.yaml --input key=fixtures/keys/build.key --input "password=$password" || rc=$?
+  expect '[ "$rc" -eq 4 ]' && expect '[ "$(out promote-denied decision)" = denied ]' && expect '[ ! -e "$work/gh-prod" ]' \
+    && expect '"$py" -c "import json,sys; r=json.load(open(sys.argv[1]))[\"requirements\"]; sys.exit(0 if any(not x[\"passed\"] and x[\"requirement\"] == \"approvals\" for x in r) else 1)" "$(out promote-denied report)"' \
+    && expect 'grep -q "FAIL  approvals" "$work/check.log" || grep -rq "denied" "$work/promote-denied/summary.md"' || return 1
+  ASSAY_PASSWORD=$password "$assay" approve "$test" --key fixtures/keys/release-manager-1.key > /dev/null 2>&1 \
+    && ASSAY_PASSWORD=$password "$assay" approve "$test" --key fixtures/keys/release-manager-2.key > /dev/null 2>&1 || return 1
+  action_run promote promote-ok --input "source=$test" --input "destination=$prod" \
+    --input policy=policies/golden-image.yaml --input "key=$(cat fixtures/keys/build.key)" --input "password=$password" \
+    --input "audit-log=$work/audit.jsonl" || return 1
+  expect '[ "$(out promote-ok decision)" = promoted ]' && expect '[ -s "$work/audit.jsonl" ]' \
+    && "$assay" verify "$prod" --key fixtures/keys/build.pub > /dev/null \
+    && expect 'grep -q "assay promote: promoted" "$work/promote-ok/summary.md"'
+}
+check "actions/sign + actions/promote: sign and attest on a layout, denied before approvals (4, nothing written), promoted after" test_sign_and_promote
+
 # --- GitLab CI ---------------------------------------------------------------------------------
 gitlab_files=(gitlab-templates/*.gitlab-ci.yml gitlab-templates/examples/.gitlab-ci.yml)
 test_component_render() {
@@ -290,6 +336,21 @@ test_component_render() {
 check "schema vendor.gitlab-ci: ${gitlab_files[*]}" "$venv/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "${gitlab_files[@]}"
 check "GitLab component: renders with its defaults, valid, same scripts as the template" test_component_render
 
+test_install_identical() {
+  "$py" - gitlab-templates/*.gitlab-ci.yml <<'PY'
+import sys, yaml
+blocks = {}
+for path in sys.argv[1:]:
+    doc = yaml.safe_load(open(path, encoding="utf-8"))
+    blocks[path] = (doc.get("variables"), doc.get(".assay-install"))
+first = next(iter(blocks.values()))
+bad = [p for p, b in blocks.items() if b != first]
+if bad:
+    sys.exit(f"variables/.assay-install differ from the others in: {bad}")
+print(f"{len(blocks)} templates share one install part")
+PY
+}
+check "GitLab templates: every template carries the same install part" test_install_identical
 gitlab_project() { # NAME: a git project with the demo and the template; prints its path
   local dir=$work/gl-$1
   mkdir -p "$dir"
@@ -308,7 +369,7 @@ job_result() { # JOB WARN N|FAIL N|PASS LOG
 gitlab_run() { # DIR JOB ARGS...
   local dir=$1 job=$2
   shift 2
-  git -C "$dir" add -A && git -C "$dir" -c user.email=ci@example.invalid -c user.name=ci commit -qm demo || return 1
+  git -C "$dir" add -A && git -C "$dir" -c user.email=ci@example.invalid -c user.name=ci commit -q --allow-empty -m demo || return 1
   (cd "$dir" && "$gcl" --no-color --force-shell-executor --shell-isolation=false --home "$dir/.home" "$@" "$job" 2>&1)
 }
 check_gitlab_reports() { # DIR JOB
@@ -390,6 +451,40 @@ test_gitlab_example() {
 }
 check "gitlab-ci-local: template job with ASSAY_BIN, findings allowed (exit 1), SAST/JUnit/SARIF/JSON valid" test_gitlab_template
 check "gitlab-ci-local: CS_IMAGE container scanning of the demo image: container_scanning report and CycloneDX SBOM valid" test_gitlab_container_scanning
+test_gitlab_sign_sbom_promote() {
+  local dir password
+  password=$(cat fixtures/keys/PASSWORD)
+  dir=$(gitlab_project golden)
+  cp gitlab-templates/Assay-SBOM.gitlab-ci.yml gitlab-templates/Assay-Sign.gitlab-ci.yml gitlab-templates/Assay-Promote.gitlab-ci.yml "$dir/"
+  mkdir -p "$dir/policies" "$dir/fixtures"
+  cp -R fixtures/keys "$dir/fixtures/keys"
+  cp policies/golden-image.yaml "$dir/policies/"
+  rm -rf "$work/gl-images" && mkdir -p "$work/gl-images" && cp -R fixtures/images/demo-app "$work/gl-images/test"
+  "$assay" db build --from fixtures/osv --output "$dir/demo.db" > /dev/null || return 1
+  printf '%s\n' 'stages: [test, deploy]' 'include:' '  - local: Assay-SBOM.gitlab-ci.yml' '  - local: Assay-Sign.gitlab-ci.yml' \
+    '  - local: Assay-Promote.gitlab-ci.yml' 'variables:' "  CS_IMAGE: oci:$work/gl-images/test:1.0" "  ASSAY_DB: $dir/demo.db" \
+    "  ASSAY_PROMOTE_SOURCE: oci:$work/gl-images/test:1.0" "  ASSAY_PROMOTE_DESTINATION: oci:$work/gl-images/prod:1.0" \
+    '  ASSAY_SBOM_SPDX: "true"' > "$dir/.gitlab-ci.yml"
+  local vars=(--variable "ASSAY_BIN=$assay" --variable "ASSAY_PASSWORD=$password"
+    --variable "ASSAY_SIGNING_KEY=$dir/fixtures/keys/build.key" --variable "ASSAY_PROMOTE_KEY=$dir/fixtures/keys/build.key")
+  gitlab_run "$dir" assay-sbom "${vars[@]}" | tee "$work/gl-sbom.log" || return 1
+  job_result assay-sbom PASS "$work/gl-sbom.log" || return 1
+  local a=$dir/.gitlab-ci-local/artifacts
+  if [ -f "$root/../shared/tools/conformance" ]; then
+    "$py" "$root/../shared/tools/conformance" "$a/assay-sbom/gl-sbom-report.cdx.json" "$a/assay-sbom/gl-sbom-report.spdx.json" || return 1
+  fi
+  # gitlab-ci-local exits 1 when the job fails: the job's result is read from the log.
+  gitlab_run "$dir" assay-promote "${vars[@]}" | tee "$work/gl-denied.log" || true
+  job_result assay-promote "FAIL 4" "$work/gl-denied.log" && expect '[ ! -e "$work/gl-images/prod" ]' || return 1
+  gitlab_run "$dir" assay-sign "${vars[@]}" | tee "$work/gl-sign.log" || return 1
+  job_result assay-sign PASS "$work/gl-sign.log" && expect 'grep -q "attestation/vuln/v1" "$work/gl-sign.log"' || return 1
+  ASSAY_PASSWORD=$password "$assay" approve "oci:$work/gl-images/test:1.0" --key fixtures/keys/release-manager-1.key > /dev/null 2>&1 \
+    && ASSAY_PASSWORD=$password "$assay" approve "oci:$work/gl-images/test:1.0" --key fixtures/keys/release-manager-2.key > /dev/null 2>&1 || return 1
+  gitlab_run "$dir" assay-promote "${vars[@]}" | tee "$work/gl-promote.log" || return 1
+  job_result assay-promote PASS "$work/gl-promote.log" && "$assay" verify "oci:$work/gl-images/prod:1.0" --key fixtures/keys/build.pub > /dev/null \
+    && expect '[ -s "$a/assay-promote/assay-promotions.jsonl" ]'
+}
+check "gitlab-ci-local: Assay-SBOM (CycloneDX + SPDX valid), Assay-Promote denied (4) before Assay-Sign and approvals, promoted after" test_gitlab_sign_sbom_promote
 check "gitlab-ci-local: template installs the signed release (CS_SEVERITY_THRESHOLD=HIGH); tampered tarball refused" test_gitlab_release_install
 check "gitlab-ci-local: the CI/CD component rendered with inputs runs, reports valid" test_gitlab_component
 check "gitlab-ci-local: the example .gitlab-ci.yml parses and lists assay-scan" test_gitlab_example

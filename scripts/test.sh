@@ -10,6 +10,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 need_apt=()
 # The CNCF distribution registry: tests start it on free loopback ports (crates/assay-testkit).
 [ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)
+# htpasswd -B for the registry with basic auth (assay-testkit auth.rs, credential tests).
+[ -x /usr/bin/htpasswd ] || need_apt+=(apache2-utils)
+# Files ClamAV detects, for the malware scanner's tests (they fail under CI=true without them).
+[ -d /usr/share/clamav-testfiles ] || need_apt+=(clamav-testfiles)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   as_root apt-get update -qq
@@ -22,5 +26,13 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+echo "== golden-image flow on the bundled fixtures (scripts/golden-image-demo.sh)"
+bash scripts/golden-image-demo.sh "$target_dir/debug/assay" > /dev/null
+echo "== demo images reproducible (scripts/make-demo-images.py)"
+demo_images=$(mktemp -d)
+python3 scripts/make-demo-images.py "$demo_images" > /dev/null
+diff -r "$demo_images" fixtures/images --exclude README.md
+rm -rf "$demo_images"
 echo "== CI wrappers (actions, GitLab templates, Jenkins library)"
-bash scripts/test-ci-wrappers.sh
+ASSAY_BIN="$target_dir/debug/assay" bash scripts/test-ci-wrappers.sh

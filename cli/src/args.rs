@@ -24,7 +24,8 @@ pub enum Command {
     /// Scan a Dockerfile, manifests or a directory and report findings.
     #[command(after_help = SCAN_EXAMPLES)]
     Scan(ScanArgs),
-    /// Write an image's software bill of materials (CycloneDX 1.6/1.5 or SPDX 2.3 JSON).
+    /// Write the software bill of materials of an image, a directory or a lock file
+    /// (CycloneDX 1.6/1.5 JSON or XML, SPDX 2.3 JSON or tag-value).
     #[command(after_help = SBOM_EXAMPLES)]
     Sbom(SbomArgs),
     /// List the built-in rules.
@@ -39,6 +40,51 @@ pub enum Command {
     /// Version utilities: how an ecosystem orders package versions.
     #[command(subcommand, after_help = VERSION_EXAMPLES)]
     Version(VersionCommand),
+    /// Review Kubernetes audit logs: exec into pods, secrets read, privileged pods, images that
+    /// were not promoted, webhook changes, ... (rules ASSAY-AUD-NNN).
+    #[command(name = "audit-log", after_help = crate::audit_cmd::EXAMPLES)]
+    AuditLog(crate::audit_cmd::AuditLogArgs),
+    /// The image admission webhook: serve it, print its manifests, export its policy for
+    /// Kyverno or the sigstore policy-controller.
+    #[command(subcommand, after_help = crate::admission_cmd::EXAMPLES)]
+    Admission(crate::admission_cmd::AdmissionCommand),
+    /// Cosign-compatible key pairs: generate one, print a public key and its fingerprint.
+    #[command(subcommand)]
+    Key(crate::sign_cmd::KeyCommand),
+    /// Sign an image (registry or oci:DIR) the way cosign does.
+    #[command(after_help = crate::sign_cmd::SIGN_EXAMPLES)]
+    Sign(crate::sign_cmd::SignArgs),
+    /// Verify an image's cosign signatures (exit 4 when none verifies).
+    #[command(after_help = crate::sign_cmd::VERIFY_EXAMPLES)]
+    Verify(crate::sign_cmd::VerifyArgs),
+    /// Sign a file: a base64 signature, as `cosign sign-blob`.
+    #[command(name = "sign-blob", after_help = crate::sign_cmd::BLOB_EXAMPLES)]
+    SignBlob(crate::sign_cmd::SignBlobArgs),
+    /// Verify a file's signature, as `cosign verify-blob` (exit 4 when it does not verify).
+    #[command(name = "verify-blob", after_help = crate::sign_cmd::BLOB_EXAMPLES)]
+    VerifyBlob(crate::sign_cmd::VerifyBlobArgs),
+    /// Attach a signed in-toto attestation (SBOM, provenance, scan results...) to an image.
+    #[command(after_help = crate::sign_cmd::ATTEST_EXAMPLES)]
+    Attest(crate::sign_cmd::AttestArgs),
+    /// Verify an image's attestations and print them or write the predicate.
+    #[command(name = "verify-attestation", after_help = crate::sign_cmd::ATTEST_EXAMPLES)]
+    VerifyAttestation(crate::sign_cmd::VerifyAttestationArgs),
+    /// List the signatures, attestations and SBOMs attached to an image.
+    #[command(after_help = crate::sign_cmd::TREE_EXAMPLES)]
+    Tree(crate::sign_cmd::TreeArgs),
+    /// Promote an image to production when the policy's evidence is there (signature, SBOM
+    /// and scan attestations, golden base image, approvals); exit 4 when denied.
+    #[command(after_help = crate::promote_cmd::PROMOTE_EXAMPLES)]
+    Promote(crate::promote_cmd::PromoteArgs),
+    /// Approve (or --reject) an image for promotion with a release manager's key.
+    #[command(after_help = crate::promote_cmd::APPROVE_EXAMPLES)]
+    Approve(crate::promote_cmd::ApproveArgs),
+    /// List the approvals attached to an image and whether they verify.
+    #[command(after_help = crate::promote_cmd::APPROVALS_EXAMPLES)]
+    Approvals(crate::promote_cmd::ApprovalsArgs),
+    /// Show an image's promotion records (attached attestations or an audit log).
+    #[command(after_help = crate::promote_cmd::HISTORY_EXAMPLES)]
+    History(crate::promote_cmd::HistoryArgs),
 }
 
 const VERSION_EXAMPLES: &str = "\
@@ -52,7 +98,11 @@ const DB_EXAMPLES: &str = "\
 Examples:
   assay db build --from osv/PyPI-all.zip --from osv/Debian/ --output assay.db
   assay db info                                   # the database at $ASSAY_DB or ~/.cache/assay/db/assay.db
-  assay db info --db assay.db --format json";
+  assay db info --db assay.db --format json
+  assay db push registry.example.com/security/assay-db:1
+  assay db pull registry.example.com/security/assay-db:1   # digest-verified, atomic
+  assay db update                                 # assay.yaml db: ecosystems/urls/repository
+  assay db update --offline                       # exit 2, naming what would be fetched";
 
 /// `assay db` subcommands.
 #[derive(Debug, Subcommand)]
@@ -77,6 +127,18 @@ pub enum DbCommand {
         #[arg(short, long, value_enum, default_value = "table")]
         format: InfoFormat,
     },
+    /// Store the database in a registry as an OCI artifact (artifactType
+    /// application/vnd.assay.db.v1), so air-gapped sites mirror it like an image.
+    #[command(after_help = DB_EXAMPLES)]
+    Push(crate::db_cmd::PushArgs),
+    /// Fetch a database pushed with `assay db push`, verify its digest and install it
+    /// atomically at $ASSAY_DB (or the XDG cache location).
+    #[command(after_help = DB_EXAMPLES)]
+    Pull(crate::db_cmd::PullArgs),
+    /// Download the OSV exports configured in assay.yaml `db:` (default: osv.dev's
+    /// all.zip of every ecosystem assay matches), or pull `db.repository`, and rebuild.
+    #[command(after_help = DB_EXAMPLES)]
+    Update(crate::db_cmd::UpdateArgs),
 }
 
 /// `assay db info --format` values.
@@ -119,6 +181,8 @@ Examples:
   assay scan . --format template --template report.j2
   assay scan . --report sarif=assay.sarif --report json=assay.json   # one scan, several files
   assay db build --from osv/ && assay scan oci:build/image:1.0 --format gitlab   # image vulnerabilities
+  assay scan oci:build/image:1.0 --vex triage.vex.json --format openvex -o next.vex.json
+  assay scan . --explain CVE-2024-45490          # why each package matched that vulnerability
 
 Exit codes: 0 nothing at or above --fail-on; 1 (or --exit-code) findings; 2 input error;
 3 network error; 4 policy denied.";
@@ -140,12 +204,13 @@ pub struct ScanArgs {
     /// image: oci:DIR[:TAG], docker-archive:FILE, dir:ROOTFS, docker://REF or host/repo:tag.
     pub target: String,
 
-    /// Scanners to run, comma-separated: misconfig (files), vuln (images).
+    /// Scanners to run, comma-separated: misconfig (files), vuln (images, lock files),
+    /// secret, malware, license, baseline (default: misconfig,vuln,secret).
     #[arg(long, env = "ASSAY_SCANNERS", value_name = "LIST")]
     pub scanners: Option<String>,
 
     /// Output format: table, json, sarif, junit, gitlab, gitlab-sast,
-    /// gitlab-container-scanning, gitlab-dependency-scanning, markdown, template.
+    /// gitlab-container-scanning, gitlab-dependency-scanning, markdown, template, openvex.
     #[arg(short, long, env = "ASSAY_FORMAT", value_name = "FORMAT")]
     pub format: Option<String>,
 
@@ -212,6 +277,17 @@ pub struct ScanArgs {
     #[arg(long, env = "ASSAY_DB", value_name = "FILE")]
     pub db: Option<PathBuf>,
 
+    /// ClamAV signature databases for the malware scanner, added to the built-in set:
+    /// .hdb/.hsb/.mdb/.msb/.fp/.sfp/.ign2 files, .cvd/.cld containers or a directory of them
+    /// (such as /var/lib/clamav). Repeatable.
+    #[arg(
+        long,
+        env = "ASSAY_MALWARE_DB",
+        value_name = "PATH",
+        value_delimiter = ','
+    )]
+    pub malware_db: Vec<PathBuf>,
+
     /// Platform to pick from a multi-platform image: os/arch[/variant] (default linux/amd64,
     /// or the only one).
     #[arg(long, env = "ASSAY_PLATFORM", value_name = "OS/ARCH")]
@@ -228,6 +304,38 @@ pub struct ScanArgs {
     /// Keep only the Kubernetes rules of a Pod Security Standards level.
     #[arg(long, env = "ASSAY_PROFILE", value_enum)]
     pub profile: Option<ProfileArg>,
+
+    /// Instead of the report, print why each package affected by vulnerability ID (or an
+    /// alias) matched: the lookup, the OSV range events and every version comparison.
+    #[arg(long, value_name = "ID")]
+    pub explain: Option<String>,
+
+    /// OpenVEX or CycloneDX VEX document: `not_affected` / `fixed` statements suppress the
+    /// vulnerability findings they cover, with their justification. Repeatable.
+    #[arg(long, env = "ASSAY_VEX", value_name = "FILE", value_delimiter = ',')]
+    pub vex: Vec<PathBuf>,
+
+    /// Leave out findings in layers of the golden base image (`golden-images:` in assay.yaml).
+    #[arg(long, env = "ASSAY_EXCLUDE_BASE_IMAGE")]
+    pub exclude_base_image: bool,
+
+    /// TARGET is `kubectl get pods -A -o json` output (or a list of image references): scan
+    /// each distinct running image once, with its golden base image and promotion status.
+    #[arg(long)]
+    pub k8s_pods: bool,
+
+    /// Public key that signs assay promotion attestations; with --k8s-pods, images without
+    /// one are reported (ASSAY-RUN-001). Repeatable.
+    #[arg(long, value_name = "KEY.pub")]
+    pub promotion_key: Vec<PathBuf>,
+
+    /// Show pull and layer progress even when stderr is not a terminal or CI=true.
+    #[arg(long, env = "ASSAY_PROGRESS")]
+    pub progress: bool,
+
+    /// Attach the scan result to the image as a signed attestation (cosign's vuln type).
+    #[command(flatten)]
+    pub attest: crate::results_attestation::AttestFlags,
 }
 
 /// `--profile` values.
@@ -242,7 +350,8 @@ pub enum ProfileArg {
 /// `assay sbom`.
 #[derive(Debug, Args)]
 pub struct SbomArgs {
-    /// The image: oci:DIR[:TAG], docker-archive:FILE, dir:ROOTFS, docker://REF or host/repo:tag.
+    /// The image (oci:DIR[:TAG], docker-archive:FILE, dir:ROOTFS, docker://REF or
+    /// host/repo:tag), a directory (its lock files and package manifests) or one lock file.
     pub target: String,
     /// SBOM format.
     #[arg(
@@ -268,6 +377,19 @@ pub struct SbomArgs {
     /// Never touch the network.
     #[arg(long, env = "ASSAY_OFFLINE")]
     pub offline: bool,
+    /// Configuration file (default ./assay.yaml when present): its `golden-images` mark the
+    /// base image's packages.
+    #[arg(short, long, env = "ASSAY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Leave out the packages of the golden base image's layers.
+    #[arg(long, env = "ASSAY_EXCLUDE_BASE_IMAGE")]
+    pub exclude_base_image: bool,
+    /// Show pull and layer progress even when stderr is not a terminal or CI=true.
+    #[arg(long, env = "ASSAY_PROGRESS")]
+    pub progress: bool,
+    /// Attach the SBOM to the image as a signed attestation (JSON formats).
+    #[command(flatten)]
+    pub attest: crate::results_attestation::AttestFlags,
 }
 
 /// `assay sbom --format` values.
@@ -275,8 +397,12 @@ pub struct SbomArgs {
 pub enum SbomFormatArg {
     /// CycloneDX JSON (1.6 by default, 1.5 with --spec-version).
     CyclonedxJson,
+    /// CycloneDX XML (1.6 by default, 1.5 with --spec-version).
+    CyclonedxXml,
     /// SPDX 2.3 JSON.
     SpdxJson,
+    /// SPDX 2.3 tag-value.
+    SpdxTagValue,
 }
 
 /// `assay sbom --spec-version` values.
@@ -294,7 +420,9 @@ const SBOM_EXAMPLES: &str = "\
 Examples:
   assay sbom oci:build/image:1.0 -o image.cdx.json
   assay sbom registry.example.com/shop/orders:1.4 --format spdx-json -o orders.spdx.json
-  assay sbom docker-archive:image.tar --spec-version 1.5";
+  assay sbom docker-archive:image.tar --spec-version 1.5 --format cyclonedx-xml
+  assay sbom . --format spdx-tag-value            # lock files and package manifests below .
+  assay sbom oci:build/image:1.0 --exclude-base-image   # without the golden-images: layers";
 
 /// `assay rules`.
 #[derive(Debug, Args)]
@@ -325,6 +453,14 @@ pub enum RuleTargetArg {
     Dockerfile,
     /// Kubernetes rules.
     Kubernetes,
+    /// Kubernetes audit-log rules (`assay audit-log`).
+    Audit,
+    /// Secret and sensitive-file rules (content scanners).
+    Secret,
+    /// License policy rules.
+    License,
+    /// Compliance baseline rules (CIS Docker section 4, OS baseline).
+    Baseline,
 }
 
 /// `assay policy` subcommands.

@@ -59,6 +59,16 @@ pub struct Config {
     pub namespaces: Option<Vec<String>>,
     /// Dockerfile and Kubernetes rule settings.
     pub iac: IacOptions,
+    /// Secret rules to turn off and allow-list entries (`secrets:`).
+    pub secrets: assay_analyze::secrets::SecretsConfig,
+    /// License policy (`licenses:`): allow, deny, per-category actions.
+    pub licenses: assay_analyze::license::LicensePolicy,
+    /// Compliance baseline (`baseline:`): profile files, disabled rules, trusted registries.
+    pub baseline: assay_analyze::baseline::BaselineConfig,
+    /// Vulnerability database sources and staleness (`assay db update`).
+    pub db: crate::db_cmd::DbConfig,
+    /// Golden base images an image may be built on (references, or a name with diff-ids).
+    pub golden_images: Option<Vec<crate::scan::base::GoldenSetting>>,
 }
 
 /// Reads `explicit` (an error if missing), else `./assay.yaml` when present, else defaults.

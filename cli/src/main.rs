@@ -1,7 +1,9 @@
 //! The `assay` binary: parses arguments, runs one command, maps its result to an exit code.
 //! The only crate that prints.
 
+mod admission_cmd;
 mod args;
+mod audit_cmd;
 mod clock;
 mod config;
 mod db_cmd;
@@ -10,10 +12,15 @@ mod gate;
 mod ignorefile;
 mod output;
 mod policy_cmd;
+mod progress;
+mod promote_cmd;
+mod results_attestation;
 mod rules_cmd;
 mod sbom_cmd;
 mod scan;
+mod sign_cmd;
 mod version_cmd;
+mod vex;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -68,12 +75,29 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Scan(a) => scan::run(a),
         Command::Rules(a) => rules_cmd::run(a),
+        Command::AuditLog(a) => audit_cmd::run(a),
+        Command::Admission(a) => admission_cmd::run(a),
+        Command::Key(a) => sign_cmd::key(a),
+        Command::Sign(a) => sign_cmd::sign(a),
+        Command::Verify(a) => sign_cmd::verify(a),
+        Command::SignBlob(a) => sign_cmd::sign_blob(a),
+        Command::VerifyBlob(a) => sign_cmd::verify_blob(a),
+        Command::Attest(a) => sign_cmd::attest(a),
+        Command::VerifyAttestation(a) => sign_cmd::verify_attestation(a),
+        Command::Tree(a) => sign_cmd::tree(a),
+        Command::Promote(a) => promote_cmd::promote(a),
+        Command::Approve(a) => promote_cmd::approve(a),
+        Command::Approvals(a) => promote_cmd::approvals(a),
+        Command::History(a) => promote_cmd::history(a),
         Command::Sbom(a) => sbom_cmd::run(a),
         Command::Policy(args::PolicyCommand::Test(a)) => policy_cmd::test(a),
         Command::Db(args::DbCommand::Build { from, output }) => {
             db_cmd::build(from, output.as_deref())
         }
         Command::Db(args::DbCommand::Info { db, format }) => db_cmd::info(db.as_deref(), *format),
+        Command::Db(args::DbCommand::Push(a)) => db_cmd::push(a),
+        Command::Db(args::DbCommand::Pull(a)) => db_cmd::pull(a),
+        Command::Db(args::DbCommand::Update(a)) => db_cmd::update(a),
         Command::Version(args::VersionCommand::Compare {
             ecosystem,
             a,

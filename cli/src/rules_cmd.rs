@@ -9,10 +9,21 @@ use crate::output;
 
 fn selected(target: Option<RuleTargetArg>) -> Vec<&'static Rule> {
     assay_iac::rules()
+        .chain(assay_cluster::audit::rules())
+        .chain(assay_cluster::inventory::RULES)
+        .chain(
+            assay_analyze::content::SCANNERS
+                .iter()
+                .flat_map(|s| s.rules().iter()),
+        )
         .filter(|r| match target {
             None => true,
             Some(RuleTargetArg::Dockerfile) => r.target == RuleTarget::Dockerfile,
             Some(RuleTargetArg::Kubernetes) => r.target == RuleTarget::Kubernetes,
+            Some(RuleTargetArg::Audit) => r.target == RuleTarget::Audit,
+            Some(RuleTargetArg::Secret) => r.target == RuleTarget::Secret,
+            Some(RuleTargetArg::License) => r.target == RuleTarget::License,
+            Some(RuleTargetArg::Baseline) => r.target == RuleTarget::Baseline,
         })
         .collect()
 }
@@ -79,6 +90,10 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<u8> {
             let heading = match args.target {
                 Some(RuleTargetArg::Dockerfile) => "Dockerfile rules",
                 Some(RuleTargetArg::Kubernetes) => "Kubernetes rules",
+                Some(RuleTargetArg::Audit) => "Kubernetes audit-log and running-image rules",
+                Some(RuleTargetArg::Secret) => "Secret rules",
+                Some(RuleTargetArg::License) => "License rules",
+                Some(RuleTargetArg::Baseline) => "Compliance baseline rules",
                 None => "Built-in rules",
             };
             markdown(&rules, heading)

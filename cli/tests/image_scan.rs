@@ -321,3 +321,54 @@ fn lock_files_in_a_directory_are_checked_for_vulnerabilities() {
             .ends_with("package-lock.json")
     );
 }
+
+/// A Red Hat advisory as OSV publishes them: per product stream, naming binary packages at
+/// epoch:version-release. Written for the test (`TEST-` id), not a real advisory.
+const RHSA_TEST: &str = r#"{
+  "schema_version": "1.6.0", "id": "TEST-RHSA-0001", "modified": "2025-01-01T00:00:00Z",
+  "summary": "hello-tiny test advisory",
+  "affected": [
+    {"package": {"ecosystem": "Red Hat:enterprise_linux:9::appstream", "name": "hello-tiny"},
+     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2:1.2.3-5.el9"}]}]},
+    {"package": {"ecosystem": "Red Hat:enterprise_linux:8::appstream", "name": "foo-devel"},
+     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "0:9.9-1.el8"}]}]}
+  ]
+}"#;
+
+#[test]
+fn rhel_packages_match_the_advisories_of_their_release_streams_by_binary_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let osv = dir.path().join("osv");
+    std::fs::create_dir(&osv).unwrap();
+    std::fs::write(osv.join("TEST-RHSA-0001.json"), RHSA_TEST).unwrap();
+    let db = dir.path().join("assay.db");
+    let (code, _, stderr) = run(assay()
+        .args(["db", "build", "--from"])
+        .arg(&osv)
+        .arg("--output")
+        .arg(&db));
+    assert_eq!(code, 0, "{stderr}");
+    let rpmdb = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/catalog/rpm/rpmdb.sqlite"
+    ))
+    .unwrap();
+    let image = ImageSpec::new().layer(
+        LayerSpec::new()
+            .file(
+                "etc/os-release",
+                "NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nVERSION_ID=\"9.4\"\n",
+            )
+            .file("var/lib/rpm/rpmdb.sqlite", rpmdb),
+    );
+    let path = dir.path().join("ubi");
+    LayoutBuilder::new().image(Some("1.0"), image).write(&path);
+    let (code, stdout, stderr) = run(assay()
+        .args(["scan", "--scanners", "vuln", "--format", "json", "--db"])
+        .arg(&db)
+        .arg(format!("oci:{}:1.0", path.display())));
+    assert_eq!(code, 1, "{stderr}");
+    // hello-tiny 2:1.2.3-4.el9 is before the RHEL 9 fix; foo-devel's advisory is for RHEL 8.
+    assert_eq!(ids(&stdout), ["TEST-RHSA-0001"]);
+    assert!(stdout.contains("hello-tiny"), "{stdout}");
+}

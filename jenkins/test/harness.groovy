@@ -16,6 +16,10 @@ class Pipeline {
     String shStdout = ''
     boolean realShell = false
     Map shellEnv = [:]
+    // Credential id -> value (a file path or a secret text) that withCredentials binds.
+    Map credentials = [:]
+    // What the stub `input` step returns (the submitter with submitterParameter).
+    def inputResult = 'approved'
     String repo
 
     Binding binding() {
@@ -48,12 +52,20 @@ class Pipeline {
         b.setVariable('recordIssues', { Map m -> calls << [step: 'recordIssues', args: m] })
         b.setVariable('archiveArtifacts', { Map m -> calls << [step: 'archiveArtifacts', args: m] })
         b.setVariable('file', { Map m -> [type: 'file'] + m })
+        b.setVariable('string', { Map m -> [type: 'string'] + m })
         b.setVariable('withCredentials', { List creds, Closure body ->
             calls << [step: 'withCredentials', args: creds]
-            creds.each { env[it.variable] = '/secrets/' + it.credentialsId }
-            try { return body() } finally { creds.each { env.remove(it.variable) } }
+            creds.each {
+                String value = credentials[it.credentialsId] ?: ('/secrets/' + it.credentialsId)
+                env[it.variable] = value
+                shellEnv[it.variable] = value
+            }
+            try { return body() } finally { creds.each { env.remove(it.variable); shellEnv.remove(it.variable) } }
         })
-        b.setVariable('input', { Map m -> calls << [step: 'input', args: m]; return 'approved' })
+        b.setVariable('input', { Map m ->
+            calls << [step: 'input', args: m]
+            return inputResult instanceof List ? inputResult.remove(0) : inputResult
+        })
         b.setVariable('error', { String msg -> calls << [step: 'error', args: msg]; throw new StepError(msg) })
         b.setVariable('echo', { String msg -> calls << [step: 'echo', args: msg] })
         b.setVariable('writeFile', { Map m -> calls << [step: 'writeFile', args: m] })
@@ -236,6 +248,56 @@ test('assaySbom: quoted command, SBOM archived, path returned; bad parameters st
     check(p3.steps('archiveArtifacts').isEmpty(), 'archived a failed SBOM')
 }
 
+test('assaySign: key and password bound from credentials, the key path left to the shell, quoted words') {
+    def p = new Pipeline(repo: repo)
+    p.load('assaySign').call(image: 'reg.example/app@sha256:' + 'a' * 64, keyCredentialsId: 'build-key',
+        passwordCredentialsId: 'build-pw', annotations: [commit: "abc'; id"], sbom: true, scan: true, db: 'db file')
+    def wc = p.steps('withCredentials')[0].args
+    check(wc[0].type == 'file' && wc[0].credentialsId == 'build-key' && wc[0].variable == 'ASSAY_KEY', "key ${wc}")
+    check(wc[1].type == 'string' && wc[1].credentialsId == 'build-pw' && wc[1].variable == 'ASSAY_PASSWORD', "pw ${wc}")
+    List lines = p.steps('sh')[0].args.script.readLines()
+    String image = q('reg.example/app@sha256:' + 'a' * 64)
+    check(lines[2] == "'assay' 'sign' '--key' \"\$ASSAY_KEY\" '-a' " + q("commit=abc'; id") + " '--' ${image}", "sign ${lines[2]}")
+    check(lines[3].contains("'--attest' '--key' \"\$ASSAY_KEY\"") && lines[3].startsWith("'assay' 'sbom'"), "sbom ${lines[3]}")
+    check(lines[4].startsWith("'assay' 'scan' '--fail-on' 'none' '--attest'") && lines[4].contains("'--db' 'db file'"), "scan ${lines[4]}")
+    check(!p.env.containsKey('ASSAY_PASSWORD'), 'password leaked into env')
+    def p2 = new Pipeline(repo: repo, shStatus: 2)
+    def thrown = null
+    try { p2.load('assaySign').call(image: 'x', keyCredentialsId: 'k') } catch (StepError e) { thrown = e }
+    check(thrown != null && thrown.message.contains('exit code 2'), "error ${thrown}")
+}
+
+test('assayPromote: input restricted to the submitters, the approver signs an approval with their key, then promote') {
+    def p = new Pipeline(repo: repo, inputResult: 'alice')
+    p.env.BUILD_URL = 'https://ci.example/job/app/7/'
+    int rc = p.load('assayPromote').call(source: 'test.example/app@sha256:1', destination: 'prod.example/app:1',
+        policy: 'policies/golden-image.yaml', submitter: 'release-managers',
+        approverKeys: [alice: 'key-alice', bob: 'key-bob'], approverPasswords: [alice: 'pw-alice'],
+        promoteKeyCredentialsId: 'promote-key', auditLog: 'audit.jsonl')
+    check(rc == 0, "rc ${rc}")
+    def input = p.steps('input')[0].args
+    check(input.submitter == 'release-managers' && input.submitterParameter == 'approver', "input ${input}")
+    def creds = p.steps('withCredentials')
+    check(creds[0].args*.credentialsId == ['key-alice', 'pw-alice'], "approver creds ${creds[0].args}")
+    check(creds[1].args*.credentialsId == ['promote-key'] && creds[1].args[0].variable == 'ASSAY_PROMOTE_KEY', "promote creds ${creds[1].args}")
+    def sh = p.steps('sh')*.args*.script
+    check(sh[0] == "'assay' 'approve' '--approver' 'alice' '--comment' 'approved in Jenkins: https://ci.example/job/app/7/' --key \"\$ASSAY_KEY\" -- 'test.example/app@sha256:1'", "approve ${sh[0]}")
+    check(sh[1] == "'assay' 'promote' '--policy' 'policies/golden-image.yaml' '--audit-log' 'audit.jsonl' -- 'test.example/app@sha256:1' 'prod.example/app:1'", "promote ${sh[1]}")
+}
+
+test('assayPromote: an approver without a key, or a denial (4), fails the build') {
+    def p = new Pipeline(repo: repo, inputResult: 'mallory')
+    def thrown = null
+    try {
+        p.load('assayPromote').call(source: 's', destination: 'd', policy: 'p', submitter: 'rm', approverKeys: [alice: 'k'])
+    } catch (StepError e) { thrown = e }
+    check(thrown != null && thrown.message.contains('mallory') && p.steps('sh').isEmpty(), "error ${thrown}")
+    def p2 = new Pipeline(repo: repo, shStatus: 4)
+    thrown = null
+    try { p2.load('assayPromote').call(source: 's', destination: 'd', policy: 'p', approve: false) } catch (StepError e) { thrown = e }
+    check(thrown != null && thrown.message.contains('denied') && p2.currentBuild.result == 'FAILURE', "error ${thrown}")
+}
+
 if (realAssay) {
     test('assayScan runs the real assay on fixtures/demo: reports written, UNSTABLE on findings') {
         def tmp = File.createTempDir()
@@ -260,6 +322,38 @@ if (realAssay) {
         def doc = new groovy.json.JsonSlurper().parse(new File(file))
         check(doc.specVersion == '1.6', "specVersion ${doc.specVersion}")
         check(doc.components.findAll { it.purl }.size() >= 7, "components ${doc.components.size()}")
+        tmp.deleteDir()
+    }
+}
+
+if (realAssay) {
+    test('assaySign + assayPromote run the real assay on a copy of the demo image: denied, approved by both, promoted') {
+        def tmp = File.createTempDir()
+        def copy = new ProcessBuilder('cp', '-R', "${repo}/fixtures/images/demo-app", "${tmp}/test").inheritIO().start()
+        check(copy.waitFor() == 0, 'cp')
+        String password = new File("${repo}/fixtures/keys/PASSWORD").text.trim()
+        Map creds = [build: "${repo}/fixtures/keys/build.key".toString(), pw: password,
+                     rm1: "${repo}/fixtures/keys/release-manager-1.key".toString(),
+                     rm2: "${repo}/fixtures/keys/release-manager-2.key".toString()]
+        String src = "oci:${tmp}/test:1.0".toString()
+        String dst = "oci:${tmp}/prod:1.0".toString()
+        def db = new ProcessBuilder(realAssay, 'db', 'build', '--from', "${repo}/fixtures/osv", '--output', "${tmp}/assay.db").start()
+        check(db.waitFor() == 0, 'db build')
+        def p = new Pipeline(repo: repo, realShell: true, credentials: creds)
+        p.load('assaySign').call(assay: realAssay, image: src, keyCredentialsId: 'build', passwordCredentialsId: 'pw',
+            sbom: true, scan: true, db: "${tmp}/assay.db".toString())
+        Map promote = [assay: realAssay, source: src, destination: dst, policy: "${repo}/policies/golden-image.yaml".toString(),
+                       submitter: 'release-managers', approverKeys: [rm1: 'rm1', rm2: 'rm2'],
+                       approverPasswords: [rm1: 'pw', rm2: 'pw'], promoteKeyCredentialsId: 'build', promotePasswordCredentialsId: 'pw']
+        def first = new Pipeline(repo: repo, realShell: true, credentials: creds, inputResult: 'rm1')
+        def thrown = null
+        try { first.load('assayPromote').call(promote) } catch (StepError e) { thrown = e }
+        check(thrown != null && thrown.message.contains('denied') && !new File(tmp, 'prod').exists(), "first: ${thrown}")
+        // Two approvals in one run: rm1 again is not counted twice, rm2 completes it.
+        def second = new Pipeline(repo: repo, realShell: true, credentials: creds, inputResult: ['rm1', 'rm2'])
+        check(second.load('assayPromote').call(promote + [approvals: 2]) == 0, 'second promotion')
+        check(second.steps('input').size() == 2, "inputs ${second.steps('input').size()}")
+        check(new File(tmp, 'prod/index.json').exists(), 'prod layout')
         tmp.deleteDir()
     }
 }

@@ -110,7 +110,10 @@ pub fn walk(root: &Path) -> Walked {
                     .unwrap_or(path)
                     .to_string_lossy()
                     .replace('\\', "/");
-                if assay_analyze::CATALOGERS.iter().any(|c| c.wants(&relative)) {
+                if assay_analyze::CATALOGERS.iter().any(|c| {
+                    c.wants(&relative)
+                        && !assay_analyze::lang::EXECUTABLE_CATALOGERS.contains(&c.name())
+                }) {
                     lockfiles.push(path.to_path_buf());
                 }
                 let Some(kind) = kind_from_name(path) else {

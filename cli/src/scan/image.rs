@@ -34,6 +34,8 @@ pub struct ImageOptions {
     pub insecure_registries: Vec<String>,
     /// No network.
     pub offline: bool,
+    /// `--progress`: show progress even without a terminal or under `CI=true`.
+    pub progress: bool,
 }
 
 impl ImageOptions {
@@ -52,6 +54,7 @@ impl ImageOptions {
                 .transpose()?,
             insecure_registries: insecure.to_vec(),
             offline,
+            progress: false,
         })
     }
 }
@@ -59,7 +62,7 @@ impl ImageOptions {
 /// Exit code for registry and network failures (DESIGN.md section 4).
 const NETWORK: u8 = 3;
 
-fn oci_failure(name: &str, e: assay_oci::Error) -> Failure {
+pub(crate) fn oci_failure(name: &str, e: assay_oci::Error) -> Failure {
     let code = if matches!(e, assay_oci::Error::Registry { .. }) {
         NETWORK
     } else {
@@ -86,19 +89,33 @@ fn plain_http_hosts(reference: &Reference, options: &ImageOptions) -> Vec<String
     hosts
 }
 
-fn credentials() -> assay_oci::RegistryAuth {
-    match (
-        std::env::var("ASSAY_REGISTRY_USERNAME"),
-        std::env::var("ASSAY_REGISTRY_PASSWORD"),
-    ) {
-        (Ok(username), Ok(password)) if !username.is_empty() => {
-            assay_oci::RegistryAuth::Basic { username, password }
-        }
-        _ => assay_oci::RegistryAuth::Anonymous,
-    }
+/// Credentials for `reference`: `ASSAY_REGISTRY_TOKEN`, `_USERNAME`/`_PASSWORD`, then docker's
+/// `config.json` and credential helpers (assay_oci::Credentials). Errors name the file or
+/// helper, never a secret.
+fn credentials(
+    reference: &Reference,
+    plain_http: &[String],
+    raw: &str,
+) -> Result<assay_oci::RegistryAuth, Failure> {
+    let registry = reference.registry();
+    let plain = plain_http.iter().any(|h| h == registry);
+    assay_oci::Credentials::from_env()
+        .resolve(registry, reference.repository(), plain)
+        .map_err(|e| {
+            let code = if matches!(e, assay_oci::CredentialError::TokenExchange { .. }) {
+                NETWORK
+            } else {
+                crate::exit::INPUT
+            };
+            Failure {
+                code,
+                message: format!("{raw}: {e}"),
+            }
+        })
 }
 
-fn open_source(
+/// Opens the image source `target` names (`raw` is how the user wrote it, for messages).
+pub(crate) fn open_source(
     target: &Target,
     raw: &str,
     options: &ImageOptions,
@@ -119,9 +136,10 @@ fn open_source(
             }
             let reference =
                 Reference::parse(text).map_err(|e| Failure::input(format!("{raw}: {e}")))?;
+            let plain_http = plain_http_hosts(&reference, options);
             let options = RemoteOptions {
-                auth: credentials(),
-                plain_http: plain_http_hosts(&reference, options),
+                auth: credentials(&reference, &plain_http, raw)?,
+                plain_http,
                 limits: Limits::default(),
             };
             Box::new(RemoteImage::open(&reference, &options).map_err(|e| oci_failure(raw, e))?)
@@ -149,6 +167,26 @@ pub fn catalog(
     raw: &str,
     options: &ImageOptions,
 ) -> Result<(Image, assay_analyze::Catalog, Vec<String>), Failure> {
+    catalog_with(target, raw, options, None)
+        .map(|(image, catalog, _, warnings)| (image, catalog, warnings))
+}
+
+/// [`catalog`] with the content scanners of `content` in the same walk; returns the squashed
+/// tree too (for [`assay_analyze::content::ContentRun::finish`]).
+pub fn catalog_with(
+    target: &Target,
+    raw: &str,
+    options: &ImageOptions,
+    content: Option<&mut assay_analyze::content::ContentRun<'_>>,
+) -> Result<
+    (
+        Image,
+        assay_analyze::Catalog,
+        assay_oci::FileTree,
+        Vec<String>,
+    ),
+    Failure,
+> {
     let source = open_source(target, raw, options)?;
     let image = Image::open(
         source.as_ref(),
@@ -156,19 +194,57 @@ pub fn catalog(
         &Limits::default(),
     )
     .map_err(|e| oci_failure(raw, e))?;
-    let catalog = assay_analyze::catalog_image(source.as_ref(), &image, &WalkOptions::default())
-        .map_err(|e| Failure::input(format!("{raw}: {e}")))?;
+    let verb = if matches!(target, Target::Registry(_)) {
+        "pulling"
+    } else {
+        "reading"
+    };
+    let walk_options = WalkOptions {
+        progress: crate::progress::layers(options.progress, &image, verb),
+        ..WalkOptions::default()
+    };
+    let walked = match content {
+        Some(run) => {
+            let wants = run.wants();
+            assay_analyze::catalog_image_with(source.as_ref(), &image, &walk_options, &wants, run)
+        }
+        None => assay_analyze::catalog_image_with(
+            source.as_ref(),
+            &image,
+            &walk_options,
+            &assay_analyze::content::ContentWants(&[]),
+            &mut assay_oci::NoVisitor,
+        ),
+    };
+    let (catalog, tree) = walked.map_err(|e| Failure::input(format!("{raw}: {e}")))?;
     let mut warnings: Vec<String> = catalog
         .problems
         .iter()
         .map(|p| format!("{raw}: {p}"))
         .collect();
     warnings.extend(catalog.warnings.iter().map(|w| format!("{raw}: {w}")));
-    Ok((image, catalog, warnings))
+    Ok((image, catalog, tree, warnings))
+}
+
+/// Whether a distribution's advisories name binary packages rather than source packages
+/// (Debian, Ubuntu and Alpine name source packages; the rpm distributions binary ones).
+fn names_binary_packages(ecosystem: &str) -> bool {
+    matches!(
+        ecosystem.split(':').next().unwrap_or_default(),
+        "Red Hat"
+            | "Rocky Linux"
+            | "AlmaLinux"
+            | "SUSE"
+            | "openSUSE"
+            | "openEuler"
+            | "Mageia"
+            | "Photon OS"
+            | "Azure Linux"
+    )
 }
 
 /// Matches every package of `inventory` against the database: OS packages as their distro's
-/// advisories name them (source package, within the release), language packages by their own
+/// advisories name them (source or binary package, within the release), language packages by their own
 /// ecosystem and name. Findings belong to the target `name`; unmatchable versions become
 /// warnings naming `raw`.
 pub fn match_inventory(
@@ -189,6 +265,13 @@ pub fn match_inventory(
                 && d.ecosystem.split(':').next() == Some(package.ecosystem.as_str())
         });
         let (ecosystem, query_name, query_version) = match (is_os, distro) {
+            // The rpm distributions' OSV records (Red Hat, Rocky, Alma, SUSE, openEuler) name
+            // binary packages at their full epoch:version-release.
+            (true, Some(d)) if names_binary_packages(&d.ecosystem) => (
+                d.ecosystem.as_str(),
+                package.name.as_str(),
+                package.version.as_str(),
+            ),
             (true, Some(d)) => (
                 d.ecosystem.as_str(),
                 package.source_name.as_deref().unwrap_or(&package.name),
@@ -262,6 +345,7 @@ pub fn match_inventory(
                             .map(|a| format!("https://nvd.nist.gov/vuln/detail/{a}")),
                     )
                     .collect();
+            crate::db_cmd::record_explanation(&finding, &m);
             findings.push(finding);
         }
     }
@@ -281,9 +365,9 @@ pub fn open_database(settings: &Settings) -> Result<Option<Database>, Failure> {
             path.display()
         )));
     }
-    Database::open(&path)
-        .map(Some)
-        .map_err(|e| Failure::input(e.to_string()))
+    let database = Database::open(&path).map_err(|e| Failure::input(e.to_string()))?;
+    crate::db_cmd::warn_if_stale(&database, settings.db_max_age);
+    Ok(Some(database))
 }
 
 /// The database file: `--db`, else `ASSAY_DB` or the XDG cache location.
@@ -298,17 +382,34 @@ pub fn scan(
     settings: &Settings,
     database: Option<&Database>,
 ) -> Result<ImageScan, Failure> {
-    let (_, catalog, mut warnings) = catalog(target, raw, &settings.image)?;
+    let scanners = super::content::ContentScanners::new(settings);
+    let list = scanners.list();
+    let mut run = assay_analyze::content::ContentRun::new(&list);
+    let (image, catalog, tree, mut warnings) = catalog_with(
+        target,
+        raw,
+        &settings.image,
+        (!list.is_empty()).then_some(&mut run),
+    )?;
+    let base_image = settings.goldens.identify(&image, &settings.image)?;
 
     let name = raw.to_string();
-    let findings = match database {
+    let mut findings = match database {
         Some(database) => match_inventory(database, &catalog.inventory, &name, raw, &mut warnings),
         None => Vec::new(),
     };
+    if !list.is_empty() {
+        let detections = run.finish(assay_analyze::content::config_of(&image), &tree);
+        findings.extend(super::content::image_findings(detections, &name, settings));
+    }
+    if settings.exclude_base_image {
+        super::base::exclude_base_findings(&mut findings, base_image.as_ref());
+    }
     Ok(ImageScan {
         target: TargetSummary {
             name,
             kind: "image".into(),
+            base_image,
             rules_checked: Vec::new(),
         },
         findings,

@@ -1,8 +1,12 @@
 //! `assay scan`: resolve the target, run the scanners on every input in parallel, build one
 //! report, apply suppressions and filters, write it, and decide the exit code.
 
+pub mod base;
+pub mod content;
 pub mod discover;
 pub mod image;
+pub mod k8s_pods;
+pub mod sbom_input;
 pub mod settings;
 
 use std::io::Read;
@@ -166,6 +170,7 @@ fn summary(input: &Input, rules: Vec<CheckedRule>) -> TargetSummary {
     TargetSummary {
         name: input.name.clone(),
         kind: input.kind.as_str().to_string(),
+        base_image: None,
         rules_checked: rules,
     }
 }
@@ -325,7 +330,10 @@ fn found_database(
         return None;
     }
     match assay_vuln::db::Database::open(&path) {
-        Ok(db) => Some(db),
+        Ok(db) => {
+            crate::db_cmd::warn_if_stale(&db, settings.db_max_age);
+            Some(db)
+        }
         Err(e) => {
             out.errors.push(ScanError {
                 target: path.display().to_string(),
@@ -419,6 +427,7 @@ fn scan_lockfiles(
         out.targets.push(TargetSummary {
             name: name.clone(),
             kind: "lockfile".into(),
+            base_image: None,
             rules_checked: Vec::new(),
         });
         out.findings.extend(findings);
@@ -443,6 +452,9 @@ fn progress_bar(len: usize) -> indicatif::ProgressBar {
 
 /// Runs `assay scan`; returns the exit code.
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
+    if args.k8s_pods {
+        return k8s_pods::run(args);
+    }
     let config = config::load(args.config.as_deref()).map_err(Failure::input)?;
     let settings = Settings::resolve(args, &config)?;
     let today = clock::today();
@@ -479,8 +491,15 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         )
     };
 
+    if let Some(id) = &args.explain {
+        crate::db_cmd::explain(id);
+    }
     let target = Target::parse(&args.target).map_err(|e| Failure::input(e.to_string()))?;
-    let (inputs, single, found) = collect(&target)?;
+    let sbom = sbom_input::read(&target, &display_name(Path::new(&args.target)))?;
+    let (inputs, single, found) = match &sbom {
+        Some(_) => (Vec::new(), true, Found::default()),
+        None => collect(&target)?,
+    };
     let started = clock::now_seconds();
     let progress = progress_bar(inputs.len());
     let (loaded, read_errors) = load(&inputs, &progress);
@@ -488,6 +507,24 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         errors: read_errors,
         ..Outcome::default()
     };
+    if let Some(inventory) = &sbom {
+        let name = display_name(Path::new(&args.target));
+        let database = image::open_database(&settings)?;
+        let mut warnings = Vec::new();
+        if let Some(database) = &database {
+            let findings = image::match_inventory(database, inventory, &name, &name, &mut warnings);
+            outcome.findings.extend(findings);
+        }
+        for w in &warnings {
+            warn(w);
+        }
+        outcome.targets.push(TargetSummary {
+            name,
+            kind: "sbom".into(),
+            base_image: None,
+            rules_checked: Vec::new(),
+        });
+    }
     if target.is_image() {
         let database = image::open_database(&settings)?;
         let scanned = image::scan(&target, &args.target, &settings, database.as_ref())?;
@@ -507,6 +544,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
             run_policies(&loaded, policies, &settings, &mut outcome);
         }
     }
+    content::scan_files(&target, &loaded, &settings, &mut outcome);
     progress.finish_and_clear();
     if single && let Some(error) = outcome.errors.first() {
         return Err(Failure::input(error.message.clone()).into());
@@ -528,7 +566,8 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
             continue;
         }
         if finding.suppression.is_none() {
-            finding.suppression = ignores.suppression_for(&finding, today);
+            finding.suppression = crate::vex::suppression(&settings.vex, &finding)
+                .or_else(|| ignores.suppression_for(&finding, today));
         }
         if finding.suppression.is_some() {
             report.suppressed.push(finding);
@@ -541,6 +580,23 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         .iter()
         .filter(|f| settings.fail_on.fails(f))
         .count();
+    // The attestation states what the gate saw: every unsuppressed finding, before --severity.
+    let attestation = match args.attest.key_for(target.is_image(), &args.target)? {
+        Some(key) => {
+            let db_version =
+                image::open_database(&settings)?.map(|db| db.info().build_time.clone());
+            Some((
+                key,
+                crate::results_attestation::scan_predicate(
+                    &report.findings,
+                    db_version.as_deref(),
+                    started,
+                    clock::now_seconds(),
+                ),
+            ))
+        }
+        None => None,
+    };
     if let Some(keep) = &settings.severities {
         let before = report.findings.len();
         report.findings.retain(|f| keep.contains(&f.severity));
@@ -553,6 +609,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         .collect();
     for f in report.findings.iter().chain(report.suppressed.iter()) {
         let doc = assay_iac::rule(&f.rule_id)
+            .or_else(|| assay_analyze::content::rule(&f.rule_id))
             .map(RuleDoc::from)
             .or_else(|| policy_docs.get(&f.rule_id).cloned());
         if let Some(doc) = doc {
@@ -567,8 +624,15 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         scan_time: (started, clock::now_seconds()),
     };
     // Render everything before writing anything, so a template error leaves no partial set.
-    let main = assay_report::render(&report, settings.format, &options)
-        .map_err(|e| Failure::input(e.to_string()))?;
+    let vex_time = clock::rfc3339(clock::now_seconds());
+    let main = if let Some(id) = &args.explain {
+        crate::db_cmd::explanation_text(&report, id)?
+    } else if settings.openvex {
+        crate::vex::openvex(&report, &settings.vex, &vex_time)
+    } else {
+        assay_report::render(&report, settings.format, &options)
+            .map_err(|e| Failure::input(e.to_string()))?
+    };
     let plain = RenderOptions {
         color: false,
         ..options
@@ -579,6 +643,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
             .map_err(|e| Failure::input(e.to_string()))?;
         extra.push((path, bytes));
     }
+    for path in &settings.openvex_reports {
+        extra.push((path, crate::vex::openvex(&report, &settings.vex, &vex_time)));
+    }
     for (path, bytes) in extra {
         output::write_atomically(path, &bytes).context("writing the report")?;
     }
@@ -586,6 +653,17 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
 
     for e in &report.errors {
         crate::error_line(&e.message);
+    }
+    if report.errors.is_empty()
+        && let Some((key, predicate)) = attestation
+    {
+        crate::sign_cmd::attest_predicate(
+            &args.target,
+            &args.insecure_registry,
+            key,
+            crate::results_attestation::SCAN_PREDICATE_TYPE,
+            predicate,
+        )?;
     }
     Ok(if !report.errors.is_empty() {
         exit::INPUT

@@ -48,12 +48,44 @@ pub struct Settings {
     pub iac: IacOptions,
     /// Vulnerability database file.
     pub db: Option<PathBuf>,
+    /// Warn when the database is older than this many seconds (0: never); `db.max-age`.
+    pub db_max_age: i64,
+    /// VEX statements from `--vex` files (crate::vex).
+    pub vex: Vec<assay_vuln::vex::Statement>,
+    /// `--format openvex`: the main output is an OpenVEX document (`format` is then unused).
+    pub openvex: bool,
+    /// `--report openvex=FILE` destinations.
+    pub openvex_reports: Vec<PathBuf>,
     /// How images are reached.
     pub image: super::image::ImageOptions,
+    /// Golden base images from assay.yaml (`golden-images:`).
+    pub goldens: super::base::Goldens,
+    /// Secret allow-list and disabled secret rules (`secrets:` in assay.yaml).
+    pub secrets: assay_analyze::secrets::AllowList,
+    /// Content scanners built from configuration (`--malware-db`, `licenses:`, `baseline:`),
+    /// once per run; they replace the built-in scanner of the same name.
+    pub configured_scanners: ConfiguredScanners,
+    /// Drop findings and packages from base image layers.
+    pub exclude_base_image: bool,
 }
 
 /// Scanners this build can run on the targets it accepts.
-const AVAILABLE: &[FindingKind] = &[FindingKind::Misconfig, FindingKind::Vulnerability];
+const AVAILABLE: &[FindingKind] = &[
+    FindingKind::Misconfig,
+    FindingKind::Vulnerability,
+    FindingKind::Secret,
+    FindingKind::Malware,
+    FindingKind::License,
+    FindingKind::Baseline,
+];
+
+/// Scanners run when neither `--scanners` nor `assay.yaml` names any: malware, license and
+/// baseline findings are opt-in (they judge the image against policies the team picks).
+const DEFAULT_SCANNERS: &[FindingKind] = &[
+    FindingKind::Misconfig,
+    FindingKind::Vulnerability,
+    FindingKind::Secret,
+];
 
 fn parse_list(text: &str) -> Vec<String> {
     text.split(',')
@@ -69,7 +101,10 @@ impl Settings {
         let scanners_list = match (&args.scanners, &config.scanners) {
             (Some(s), _) => parse_list(s),
             (None, Some(list)) => list.clone(),
-            (None, None) => AVAILABLE.iter().map(|k| k.as_str().to_string()).collect(),
+            (None, None) => DEFAULT_SCANNERS
+                .iter()
+                .map(|k| k.as_str().to_string())
+                .collect(),
         };
         let mut scanners = BTreeSet::new();
         for name in &scanners_list {
@@ -80,7 +115,16 @@ impl Settings {
             })?;
             if !AVAILABLE.contains(&kind) {
                 return Err(Failure::input(format!(
-                    "--scanners: the {kind} scanner is not part of this version of assay (available: misconfig, vuln)"
+                    "--scanners: the {kind} scanner is not part of this version of assay (available: {})",
+                    AVAILABLE
+                        .iter()
+                        .map(|k| if *k == FindingKind::Vulnerability {
+                            "vuln"
+                        } else {
+                            k.as_str()
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
             scanners.insert(kind);
@@ -91,11 +135,18 @@ impl Settings {
             .clone()
             .or_else(|| config.format.clone())
             .unwrap_or_else(|| "table".into());
-        let format: Format = format_name
-            .parse()
-            .map_err(|e: assay_report::ParseFormatError| {
-                Failure::input(format!("--format: {e}"))
-            })?;
+        // OpenVEX is written by crate::vex from the report, not by assay-report's renderers.
+        let openvex = format_name == "openvex";
+        let format: Format = if openvex {
+            Format::Json
+        } else {
+            format_name
+                .parse()
+                .map_err(|e: assay_report::ParseFormatError| {
+                    Failure::input(format!("--format: {e}"))
+                })?
+        };
+        let mut openvex_reports = Vec::new();
         let template = args.template.clone().or_else(|| config.template.clone());
         let mut reports = Vec::new();
         for spec in &args.reports {
@@ -105,6 +156,10 @@ impl Settings {
                 .ok_or_else(|| {
                     Failure::input(format!("--report: {spec:?} should be FORMAT=FILE"))
                 })?;
+            if name == "openvex" {
+                openvex_reports.push(PathBuf::from(file));
+                continue;
+            }
             let extra: Format = name.parse().map_err(|e: assay_report::ParseFormatError| {
                 Failure::input(format!("--report: {e}"))
             })?;
@@ -199,6 +254,12 @@ impl Settings {
             }
         }
 
+        let configured_scanners = ConfiguredScanners(configured_scanners(args, config, &scanners)?);
+        if args.exclude_base_image && config.golden_images.as_ref().is_none_or(Vec::is_empty) {
+            return Err(Failure::input(
+                "--exclude-base-image: no golden-images are configured in assay.yaml",
+            ));
+        }
         Ok(Settings {
             scanners,
             format,
@@ -217,13 +278,84 @@ impl Settings {
             namespaces,
             all_namespaces: args.all_namespaces,
             db: args.db.clone(),
-            image: super::image::ImageOptions::from_flags(
-                args.platform.as_deref(),
-                &args.insecure_registry,
-                args.offline,
-            )?,
+            db_max_age: config
+                .db
+                .max_age_seconds()
+                .map_err(|e| Failure::input(format!("assay.yaml: {e}")))?,
+            vex: crate::vex::load(&args.vex)?,
+            openvex,
+            openvex_reports,
+            image: super::image::ImageOptions {
+                progress: args.progress,
+                ..super::image::ImageOptions::from_flags(
+                    args.platform.as_deref(),
+                    &args.insecure_registry,
+                    args.offline,
+                )?
+            },
             data: args.data.clone(),
             iac,
+            goldens: super::base::Goldens::new(config.golden_images.clone().unwrap_or_default()),
+            secrets: assay_analyze::secrets::AllowList::new(&config.secrets)
+                .map_err(|e| Failure::input(format!("assay.yaml: {e}")))?,
+            exclude_base_image: args.exclude_base_image,
+            configured_scanners,
         })
     }
+}
+
+/// Content scanners built from configuration, shared by every target of the run.
+#[derive(Clone, Default)]
+pub struct ConfiguredScanners(pub Vec<std::sync::Arc<dyn assay_analyze::content::Scanner + Send>>);
+
+impl std::fmt::Debug for ConfiguredScanners {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|s| s.name()))
+            .finish()
+    }
+}
+
+/// The malware, license and baseline scanners the flags and `assay.yaml` configure (the
+/// built-in ones of `content::SCANNERS` cover the defaults). Configuration is validated
+/// even when the scanner is not selected, so a typo is caught on the first run.
+fn configured_scanners(
+    args: &ScanArgs,
+    config: &Config,
+    scanners: &BTreeSet<FindingKind>,
+) -> Result<Vec<std::sync::Arc<dyn assay_analyze::content::Scanner + Send>>, Failure> {
+    use assay_analyze::{baseline, license, malware};
+    let mut out: Vec<std::sync::Arc<dyn assay_analyze::content::Scanner + Send>> = Vec::new();
+    config
+        .licenses
+        .validate()
+        .map_err(|e| Failure::input(format!("assay.yaml: {e}")))?;
+    if scanners.contains(&FindingKind::Malware) && !args.malware_db.is_empty() {
+        let scanner = malware::MalwareScanner::load(&args.malware_db)
+            .map_err(|e| Failure::input(format!("--malware-db: {e}")))?;
+        let skipped = scanner.db().skipped();
+        if !skipped.is_empty() {
+            crate::warn(&format!(
+                "--malware-db: {} signature file(s) of kinds assay does not evaluate (body, logical, bytecode) skipped: {}",
+                skipped.len(),
+                skipped.join(", ")
+            ));
+        }
+        out.push(std::sync::Arc::new(scanner));
+    }
+    if scanners.contains(&FindingKind::License)
+        && config.licenses != license::LicensePolicy::default()
+    {
+        out.push(std::sync::Arc::new(license::LicenseScanner::new(
+            config.licenses.clone(),
+        )));
+    }
+    if config.baseline != baseline::BaselineConfig::default() {
+        let scanner = baseline::BaselineScanner::from_config(&config.baseline)
+            .map_err(|e| Failure::input(format!("assay.yaml: {e}")))?;
+        if scanners.contains(&FindingKind::Baseline) {
+            out.push(std::sync::Arc::new(scanner));
+        }
+    }
+    Ok(out)
 }

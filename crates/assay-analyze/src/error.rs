@@ -30,8 +30,25 @@ pub enum CatalogError {
         /// The parser's error (it names the line and column).
         source: serde_json::Error,
     },
-    /// A TOML document that does not parse or has the wrong shape.
+    /// A binary database or archive that is not in the format its name promises (an rpmdb
+    /// page out of range, a truncated header blob, a zip that does not open).
+    #[error("{path}: {why}")]
+    Format {
+        /// The file.
+        path: String,
+        /// What is wrong, lowercase, naming the offset or entry where it helps.
+        why: String,
+    },
+    /// A YAML document that does not parse or has the wrong shape.
     #[error("{path}: {source}")]
+    Yaml {
+        /// The file.
+        path: String,
+        /// The parser's error (it names the line and column).
+        source: yaml_serde::Error,
+    },
+    /// A TOML document that does not parse or has the wrong shape.
+    #[error("{path}: {}", one_line(&source.to_string()))]
     Toml {
         /// The file.
         path: String,
@@ -47,6 +64,21 @@ pub enum Error {
     /// The image could not be walked.
     #[error(transparent)]
     Image(#[from] assay_oci::Error),
+}
+
+/// A multi-line parser message (the toml crate's has a source snippet with a caret) as one
+/// line: its first line (the position), then its last (what is wrong).
+fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    match lines.as_slice() {
+        [] => String::new(),
+        [only] => (*only).to_string(),
+        [first, .., last] => format!("{first}: {last}"),
+    }
 }
 
 /// The content as text, or [`CatalogError::NotUtf8`].

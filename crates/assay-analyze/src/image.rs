@@ -9,7 +9,7 @@ use assay_oci::{
 
 use crate::distro::{OS_RELEASE_PATHS, parse_os_release};
 use crate::error::{CatalogError, Error};
-use crate::{CATALOGERS, Cataloger, File};
+use crate::{CATALOGERS, Cataloger, File, Package, os};
 
 /// An image's inventory and what got in the way of it.
 #[derive(Debug, Default)]
@@ -30,20 +30,85 @@ pub fn catalog_image(
     image: &Image,
     options: &WalkOptions,
 ) -> Result<Catalog, Error> {
+    catalog_image_with(source, image, options, &NoWants, &mut assay_oci::NoVisitor)
+        .map(|(catalog, _)| catalog)
+}
+
+/// [`catalog_image`] sharing its walk with another analysis (the content scanners of
+/// [`crate::content`]): `also_wants` adds to what is read, `also` sees every layer, entry
+/// and deletion, and only the files `also_wants` asked for. Returns the squashed tree too.
+pub fn catalog_image_with(
+    source: &dyn ImageSource,
+    image: &Image,
+    options: &WalkOptions,
+    also_wants: &dyn Wants,
+    also: &mut dyn Visitor,
+) -> Result<(Catalog, FileTree), Error> {
     let wants = AnyCataloger(CATALOGERS);
     let mut collector = Collector::default();
-    let walk = assay_oci::walk(source, image, &[&wants], &mut collector, options)?;
+    let mut tee = Tee {
+        collector: &mut collector,
+        also,
+    };
+    let walk = assay_oci::walk(source, image, &[&wants, also_wants], &mut tee, options)?;
     let files = collector.files.iter().map(|(path, found)| Found {
         path,
         content: &found.content,
         layer: found.diff_id.as_deref(),
     });
-    let (inventory, problems) = catalog_files(CATALOGERS, files);
-    Ok(Catalog {
+    let early = std::mem::take(&mut collector.early);
+    let (inventory, problems) = catalog_found(CATALOGERS, files, early);
+    let catalog = Catalog {
         inventory,
         problems,
         warnings: walk.warnings,
-    })
+    };
+    Ok((catalog, walk.tree))
+}
+
+/// Wants nothing.
+struct NoWants;
+
+impl Wants for NoWants {
+    fn wants(&self, _path: &str) -> bool {
+        false
+    }
+}
+
+/// Hands the walk to the catalogers' collector (wants index 0) and to another visitor
+/// (index 1), each getting only the files it asked for.
+struct Tee<'a> {
+    collector: &'a mut Collector,
+    also: &'a mut dyn Visitor,
+}
+
+impl Visitor for Tee<'_> {
+    fn layer(&mut self, layer: &Layer) {
+        self.also.layer(layer);
+    }
+
+    fn entry(&mut self, layer: &Layer, entry: &Entry) {
+        self.also.entry(layer, entry);
+    }
+
+    fn file(&mut self, layer: &Layer, entry: &Entry, content: &[u8], wanted_by: &[usize]) {
+        if wanted_by.contains(&0) {
+            self.collector.file(layer, entry, content, &[0]);
+        }
+        if wanted_by.contains(&1) {
+            self.also.file(layer, entry, content, &[0]);
+        }
+    }
+
+    fn deleted(&mut self, by: &Layer, entry: &Entry) {
+        self.collector.deleted(by, entry);
+        self.also.deleted(by, entry);
+    }
+
+    fn finish(&mut self, tree: &FileTree) {
+        self.collector.finish(tree);
+        self.also.finish(tree);
+    }
 }
 
 /// One file's final content, for [`catalog_files`].
@@ -59,11 +124,36 @@ pub struct Found<'a> {
 
 /// Catalogs already-squashed files (what [`catalog_image`] does after its walk): reads the
 /// distro from `os-release`, then hands each file to every cataloger that wants it.
+///
+/// Files an OS package installed (dpkg `.list`/`.md5sums`, apk `R:` lines, rpm file lists)
+/// are not handed to language catalogers: a Debian `python3-six` is reported once, as the
+/// dpkg package, not again from its `dist-info`. dpkg packages get the licenses their
+/// machine-readable `usr/share/doc/PACKAGE/copyright` declares.
 pub fn catalog_files<'a>(
     catalogers: &[&dyn Cataloger],
     files: impl IntoIterator<Item = Found<'a>>,
 ) -> (Inventory, Vec<CatalogError>) {
+    catalog_found(catalogers, files, BTreeMap::new())
+}
+
+/// [`catalog_files`] plus the results of catalogers already run during the walk ([`Early`]).
+fn catalog_found<'a>(
+    catalogers: &[&dyn Cataloger],
+    files: impl IntoIterator<Item = Found<'a>>,
+    early: BTreeMap<String, Early>,
+) -> (Inventory, Vec<CatalogError>) {
     let files: Vec<Found<'a>> = files.into_iter().collect();
+    let owned = os::owned_files(&files);
+    let copyrights: std::collections::HashMap<&str, &[u8]> = files
+        .iter()
+        .filter_map(|f| {
+            let package = f
+                .path
+                .strip_prefix("usr/share/doc/")?
+                .strip_suffix("/copyright")?;
+            Some((package, f.content))
+        })
+        .collect();
     let distro = OS_RELEASE_PATHS.iter().find_map(|wanted| {
         let found = files.iter().find(|f| f.path == *wanted)?;
         parse_os_release(&String::from_utf8_lossy(found.content))
@@ -77,14 +167,36 @@ pub fn catalog_files<'a>(
             layer: found.layer,
             distro: distro.as_ref(),
         };
+        let os_owned = owned.contains(found.path);
         for cataloger in catalogers.iter().filter(|c| c.wants(found.path)) {
+            let is_os = os::OS_CATALOGERS.contains(&cataloger.name());
+            if os_owned && !is_os {
+                continue;
+            }
             match cataloger.catalog(&file) {
-                Ok(found) => packages.extend(found),
+                Ok(mut found) => {
+                    if cataloger.name() == "dpkg" {
+                        for package in found.iter_mut().filter(|p| p.licenses.is_empty()) {
+                            if let Some(copyright) = copyrights.get(package.name.as_str()) {
+                                package.licenses = os::dpkg::copyright_licenses(copyright);
+                            }
+                        }
+                    }
+                    packages.extend(found);
+                }
                 Err(e) => problems.push(e),
             }
         }
     }
-    (Inventory::new(distro, packages), problems)
+    for (path, parsed) in early {
+        if !owned.contains(&path) {
+            packages.extend(parsed.packages);
+            problems.extend(parsed.problems);
+        }
+    }
+    let mut inventory = Inventory::new(distro, packages);
+    inventory.dependencies = crate::deps::dependencies(&files);
+    (inventory, problems)
 }
 
 /// Wants what any cataloger wants, and `os-release`.
@@ -92,7 +204,9 @@ struct AnyCataloger(&'static [&'static dyn Cataloger]);
 
 impl Wants for AnyCataloger {
     fn wants(&self, path: &str) -> bool {
-        OS_RELEASE_PATHS.contains(&path) || self.0.iter().any(|c| c.wants(path))
+        OS_RELEASE_PATHS.contains(&path)
+            || os::auxiliary(path)
+            || self.0.iter().any(|c| c.wants(path))
     }
 }
 
@@ -102,17 +216,64 @@ struct Content {
     content: Vec<u8>,
 }
 
-/// Keeps the latest content of each wanted path; drops what later layers delete.
+/// Catalogers that never need the distro and read large files (executables, archives):
+/// they run as soon as the walk hands over a file, so the collector keeps their few packages
+/// instead of every binary's bytes until the walk ends.
+const EARLY: &[&str] = &["go-binary", "cargo-auditable", "java-archive"];
+
+/// What the [`EARLY`] catalogers found in one file.
+struct Early {
+    layer: usize,
+    packages: Vec<Package>,
+    problems: Vec<CatalogError>,
+}
+
+/// Keeps the latest content of each wanted path (or, for [`EARLY`] catalogers' files, what
+/// they found in it); drops what later layers delete.
 #[derive(Default)]
 struct Collector {
     files: BTreeMap<String, Content>,
+    early: BTreeMap<String, Early>,
 }
 
 impl Visitor for Collector {
     fn file(&mut self, layer: &Layer, entry: &Entry, content: &[u8], _wanted_by: &[usize]) {
+        let wanting: Vec<&dyn Cataloger> = CATALOGERS
+            .iter()
+            .copied()
+            .filter(|c| c.wants(&entry.path))
+            .collect();
+        let diff_id = layer.diff_id.as_ref().map(ToString::to_string);
+        if !wanting.is_empty()
+            && wanting.iter().all(|c| EARLY.contains(&c.name()))
+            && !os::auxiliary(&entry.path)
+            && !OS_RELEASE_PATHS.contains(&entry.path.as_str())
+        {
+            let file = File {
+                path: &entry.path,
+                content,
+                layer: diff_id.as_deref(),
+                distro: None,
+            };
+            let mut parsed = Early {
+                layer: layer.index,
+                packages: Vec::new(),
+                problems: Vec::new(),
+            };
+            for cataloger in wanting {
+                match cataloger.catalog(&file) {
+                    Ok(found) => parsed.packages.extend(found),
+                    Err(e) => parsed.problems.push(e),
+                }
+            }
+            self.files.remove(&entry.path);
+            self.early.insert(entry.path.clone(), parsed);
+            return;
+        }
+        self.early.remove(&entry.path);
         let found = Content {
             layer: layer.index,
-            diff_id: layer.diff_id.as_ref().map(ToString::to_string),
+            diff_id,
             content: content.to_vec(),
         };
         self.files.insert(entry.path.clone(), found);
@@ -126,11 +287,24 @@ impl Visitor for Collector {
         {
             self.files.remove(&entry.path);
         }
+        if self
+            .early
+            .get(&entry.path)
+            .is_some_and(|f| f.layer == entry.layer)
+        {
+            self.early.remove(&entry.path);
+        }
     }
 
     fn finish(&mut self, tree: &FileTree) {
         // The tree decides: a path still there, still a file, still from the same layer.
         self.files.retain(|path, found| {
+            tree.get(path).is_some_and(|e| {
+                e.layer == found.layer
+                    && matches!(e.kind, EntryKind::File | EntryKind::Hardlink { .. })
+            })
+        });
+        self.early.retain(|path, found| {
             tree.get(path).is_some_and(|e| {
                 e.layer == found.layer
                     && matches!(e.kind, EntryKind::File | EntryKind::Hardlink { .. })

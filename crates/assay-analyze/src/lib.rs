@@ -13,17 +13,23 @@
 //! The list of catalogers is explicit ([`CATALOGERS`]); nothing registers itself.
 #![deny(missing_docs)]
 
+pub mod baseline;
+pub mod content;
+pub mod deps;
 mod distro;
 mod error;
 mod fields;
 mod image;
 pub mod lang;
+pub mod license;
+pub mod malware;
 pub mod os;
+pub mod secrets;
 
 pub use assay_core::{Distro, Inventory, Package};
 pub use distro::{OS_RELEASE_PATHS, parse_os_release};
 pub use error::{CatalogError, Error};
-pub use image::{Catalog, Found, catalog_files, catalog_image};
+pub use image::{Catalog, Found, catalog_files, catalog_image, catalog_image_with};
 
 /// One file handed to a cataloger.
 #[derive(Debug, Clone, Copy)]
@@ -55,10 +61,25 @@ pub trait Cataloger: Sync {
 pub static CATALOGERS: &[&dyn Cataloger] = &[
     &os::dpkg::Dpkg,
     &os::apk::Apk,
+    &os::rpm::Rpm,
     &lang::python::PythonMetadata,
     &lang::node::NodePackage,
     &lang::node::NodeLock,
     &lang::rust::CargoLock,
+    &lang::rust::CargoAuditable,
+    &lang::go::GoBinary,
+    &lang::go::GoMod,
+    &lang::java::JavaArchive,
+    &lang::yarn::YarnLock,
+    &lang::pnpm::PnpmLock,
+    &lang::python_lock::Requirements,
+    &lang::python_lock::PoetryLock,
+    &lang::python_lock::PipfileLock,
+    &lang::python_lock::UvLock,
+    &lang::ruby::GemfileLock,
+    &lang::ruby::GemSpec,
+    &lang::php::Composer,
+    &lang::dotnet::DotnetDeps,
 ];
 
 /// The base name of a normalised path.

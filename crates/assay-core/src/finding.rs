@@ -23,17 +23,20 @@ pub enum FindingKind {
     License,
     /// A compliance baseline control that does not hold.
     Baseline,
+    /// A suspicious request in a Kubernetes audit log.
+    Audit,
 }
 
 impl FindingKind {
     /// Every kind, in report order.
-    pub const ALL: [FindingKind; 6] = [
+    pub const ALL: [FindingKind; 7] = [
         FindingKind::Misconfig,
         FindingKind::Vulnerability,
         FindingKind::Secret,
         FindingKind::Malware,
         FindingKind::License,
         FindingKind::Baseline,
+        FindingKind::Audit,
     ];
 
     /// The lower-case name used in JSON and on the command line (`misconfig`).
@@ -45,6 +48,7 @@ impl FindingKind {
             FindingKind::Malware => "malware",
             FindingKind::License => "license",
             FindingKind::Baseline => "baseline",
+            FindingKind::Audit => "audit",
         }
     }
 
@@ -57,6 +61,7 @@ impl FindingKind {
             "malware" => Some(FindingKind::Malware),
             "license" | "licenses" => Some(FindingKind::License),
             "baseline" | "baselines" | "compliance" => Some(FindingKind::Baseline),
+            "audit" | "audit-log" => Some(FindingKind::Audit),
             _ => None,
         }
     }

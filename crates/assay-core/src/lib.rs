@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod finding;
+pub mod lineage;
 pub mod package;
 pub mod report;
 pub mod rule;
@@ -14,6 +15,7 @@ pub mod severity;
 pub mod target;
 
 pub use finding::{Finding, FindingKind, Location, PackageRef, Suppression};
+pub use lineage::{BaseImage, Dependency};
 pub use package::{Distro, Inventory, Package, purl};
 pub use report::{CheckedRule, Report, SCHEMA_VERSION, ScanError, TargetSummary};
 pub use rule::{Rule, RuleDoc, RuleTarget};

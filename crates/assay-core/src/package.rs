@@ -98,12 +98,23 @@ pub struct Inventory {
     pub distro: Option<Distro>,
     /// Packages in [`Inventory::sort`] order.
     pub packages: Vec<Package>,
+    /// Dependencies between packages where lock files record them, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<crate::Dependency>,
+    /// The golden image an image is built on, when golden images are configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_image: Option<crate::BaseImage>,
 }
 
 impl Inventory {
     /// An inventory of `packages`, sorted and with exact duplicates removed.
     pub fn new(distro: Option<Distro>, packages: Vec<Package>) -> Inventory {
-        let mut inventory = Inventory { distro, packages };
+        let mut inventory = Inventory {
+            distro,
+            packages,
+            dependencies: Vec::new(),
+            base_image: None,
+        };
         inventory.sort();
         inventory
     }
@@ -121,6 +132,15 @@ impl Inventory {
             ))
         });
         self.packages.dedup();
+        self.dependencies.sort();
+        self.dependencies.dedup();
+    }
+
+    /// Whether `package` came from a layer of the golden base image.
+    pub fn in_base_image(&self, package: &Package) -> bool {
+        self.base_image
+            .as_ref()
+            .is_some_and(|b| b.contains_layer(package.layer.as_deref()))
     }
 }
 

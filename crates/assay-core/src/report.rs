@@ -17,6 +17,9 @@ pub struct TargetSummary {
     pub name: String,
     /// `dockerfile`, `kubernetes`, `image`, ...
     pub kind: String,
+    /// For images, when golden images are configured: the one it is built on, or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_image: Option<crate::BaseImage>,
     /// The rules that ran on this target, so that formats listing passed checks (JUnit) can
     /// name them. Not part of the JSON layout.
     #[serde(skip)]

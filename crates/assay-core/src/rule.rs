@@ -18,6 +18,8 @@ pub enum RuleTarget {
     Baseline,
     /// License policy.
     License,
+    /// Kubernetes audit-log events (`assay audit-log`).
+    Audit,
 }
 
 /// A built-in check, documented where it is defined.
@@ -52,9 +54,10 @@ impl Rule {
         let family = match self.target {
             RuleTarget::Dockerfile => "dockerfile",
             RuleTarget::Kubernetes => "kubernetes",
-            RuleTarget::Secret => "secrets",
+            RuleTarget::Secret => "secret",
             RuleTarget::Baseline => "baselines",
             RuleTarget::License => "licenses",
+            RuleTarget::Audit => "audit",
         };
         format!(
             "https://github.com/assay-dev/assay/blob/main/docs/rules/{family}.md#{}",

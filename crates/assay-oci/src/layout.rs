@@ -105,7 +105,16 @@ impl<S: LayoutStore> LayoutReader<S> {
     /// With a tag, the entry carrying it; without, the only entry, or `index.json` itself
     /// when its entries are untagged platform manifests.
     pub(crate) fn root(&self) -> Result<Root, Error> {
-        let entries = &self.index.manifests;
+        // Signatures, attestations and referrers indexes stored in the layout (cosign's tags
+        // `sha256-<hex>.sig`/`.att`/`.sbom`, `sha256-<hex>`; see assay-sign) are not images.
+        let entries: Vec<Descriptor> = self
+            .index
+            .manifests
+            .iter()
+            .filter(|d| !image_name(d).is_some_and(is_attachment_tag))
+            .cloned()
+            .collect();
+        let entries = &entries;
         let available: Vec<String> = entries
             .iter()
             .filter_map(|d| image_name(d).map(str::to_string))
@@ -153,6 +162,19 @@ fn names(d: &Descriptor) -> impl Iterator<Item = &str> {
     ]
     .into_iter()
     .flatten()
+}
+
+/// `sha256-<64 hex>` optionally followed by `.sig`, `.att` or `.sbom`.
+fn is_attachment_tag(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("sha256-") else {
+        return false;
+    };
+    let hex = match rest.split_once('.') {
+        Some((hex, "sig" | "att" | "sbom")) => hex,
+        Some(_) => return false,
+        None => rest,
+    };
+    hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn image_name(d: &Descriptor) -> Option<&str> {

@@ -15,7 +15,14 @@
 #![deny(missing_docs)]
 
 mod archive;
+#[cfg(feature = "remote")]
+mod artifact;
+pub mod base_image;
 mod config;
+#[cfg(feature = "remote")]
+pub mod copy;
+#[cfg(feature = "remote")]
+mod credentials;
 mod digest;
 mod error;
 mod image;
@@ -38,7 +45,11 @@ mod walk;
 pub mod testing;
 
 pub use archive::DockerArchive;
+#[cfg(feature = "remote")]
+pub use artifact::{ArtifactManifest, EMPTY_CONFIG, EMPTY_CONFIG_DATA, Repository};
 pub use config::{History, ImageConfig, RootFs, RuntimeConfig};
+#[cfg(feature = "remote")]
+pub use credentials::{Credential, CredentialError, Credentials};
 pub use digest::{Algorithm, Digest, DigestError};
 pub use error::Error;
 pub use image::{Image, Layer};
@@ -54,5 +65,5 @@ pub use source::{BlobReader, BlobSource, ImageSource, Root, read_manifest, read_
 pub use tree::{Entry, EntryKind, FileTree, MAX_SYMLINK_HOPS, SymlinkLoop};
 pub use verify::{LimitReader, StreamError, VerifyingReader};
 pub use walk::{
-    LayerStats, NoVisitor, Visitor, Walk, WalkOptions, Wants, Warning, WarningKind, walk,
+    LayerStats, NoVisitor, Progress, Visitor, Walk, WalkOptions, Wants, Warning, WarningKind, walk,
 };

@@ -10,6 +10,7 @@ fn report(n: usize, message_len: usize) -> Report {
     report.targets.push(TargetSummary {
         name: "f".into(),
         kind: "dockerfile".into(),
+        base_image: None,
         rules_checked: vec![],
     });
     for i in 0..n {

@@ -2,8 +2,8 @@
 //! plus the structural promises consumers rely on.
 #![allow(clippy::unwrap_used)]
 
-use assay_core::{Distro, Inventory, Package};
-use assay_report::sbom::{CdxSpec, SbomFormat, SbomSubject, SubjectKind, render};
+use assay_core::{BaseImage, Dependency, Distro, Inventory, Package};
+use assay_report::sbom::{CdxSpec, SbomFormat, SbomSubject, SubjectKind, read, render};
 use serde_json::Value;
 
 #[allow(clippy::too_many_arguments)]
@@ -35,7 +35,7 @@ const APP: &str = "sha256:222222222222222222222222222222222222222222222222222222
 
 fn inventory() -> Inventory {
     let dpkg = "var/lib/dpkg/status";
-    Inventory::new(
+    let mut inventory = Inventory::new(
         Some(Distro {
             id: "debian".into(),
             version_id: Some("12".into()),
@@ -103,8 +103,31 @@ fn inventory() -> Inventory {
                 Some(APP),
                 "app/node_modules/@babel/core/package.json",
             ),
+            package(
+                "npm",
+                "@babel/types",
+                "7.26.0",
+                Some("pkg:npm/%40babel/types@7.26.0"),
+                None,
+                &["MIT"],
+                Some(APP),
+                "app/node_modules/@babel/types/package.json",
+            ),
         ],
-    )
+    );
+    // What a lock file and a golden image add: one dependency edge, and the Debian layer
+    // as the base image's.
+    inventory.dependencies = vec![Dependency {
+        parent: "pkg:npm/%40babel/core@7.26.0".into(),
+        child: "pkg:npm/%40babel/types@7.26.0".into(),
+    }];
+    inventory.base_image = Some(BaseImage {
+        name: Some("registry.example.com/base/debian:12".into()),
+        digest: None,
+        layers: 1,
+        diff_ids: vec![BASE.into()],
+    });
+    inventory
 }
 
 fn subject() -> SbomSubject {
@@ -149,9 +172,148 @@ fn spdx_2_3_golden() {
     insta::assert_snapshot!("sbom_spdx_2_3", text(SbomFormat::SpdxJson));
 }
 
+const XML16: SbomFormat = SbomFormat::CycloneDxXml {
+    spec: CdxSpec::V1_6,
+};
+const XML15: SbomFormat = SbomFormat::CycloneDxXml {
+    spec: CdxSpec::V1_5,
+};
+
+#[test]
+fn cyclonedx_xml_goldens() {
+    insta::assert_snapshot!("sbom_cyclonedx_xml_1_6", text(XML16));
+    insta::assert_snapshot!("sbom_cyclonedx_xml_1_5", text(XML15));
+}
+
+#[test]
+fn spdx_tag_value_golden() {
+    insta::assert_snapshot!("sbom_spdx_2_3_tag_value", text(SbomFormat::SpdxTagValue));
+}
+
+#[test]
+fn xml_and_json_list_the_same_components_and_edges() {
+    let xml = text(XML16);
+    let bom = json(CDX16);
+    for component in bom["components"].as_array().unwrap() {
+        let reference = component["bom-ref"].as_str().unwrap();
+        let escaped = reference.replace('&', "&amp;");
+        assert!(
+            xml.contains(&format!("bom-ref=\"{escaped}\"")),
+            "{reference}"
+        );
+    }
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<bom xmlns=\"http://cyclonedx.org/schema/bom/1.6\""));
+    assert!(xml.contains("<property name=\"assay:base-image\">true</property>"));
+}
+
+#[test]
+fn lock_file_dependencies_become_edges_in_every_format() {
+    let bom = json(CDX16);
+    let edge = bom["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["ref"] == "pkg:npm/%40babel/core@7.26.0")
+        .unwrap();
+    assert_eq!(edge["dependsOn"][0], "pkg:npm/%40babel/types@7.26.0");
+    let doc = json(SbomFormat::SpdxJson);
+    let depends: Vec<&Value> = doc["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["relationshipType"] == "DEPENDS_ON")
+        .collect();
+    assert_eq!(depends.len(), 1);
+    assert!(
+        text(SbomFormat::SpdxTagValue).contains(" DEPENDS_ON SPDXRef-Package-npm--babel-types-")
+    );
+}
+
+#[test]
+fn base_image_packages_are_marked() {
+    let bom = json(CDX16);
+    let marked = |name: &str| {
+        bom["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "assay:base-image" && p["value"] == "true")
+    };
+    assert!(marked("libc6"));
+    assert!(!marked("requests"));
+}
+
+#[test]
+fn json_sboms_read_back_to_the_same_inventory() {
+    let mut expected = inventory();
+    // An SBOM carries packages, their edges and the distro; the base image is a property
+    // of the scan, and the distro's OSV ecosystem is filled by the caller.
+    expected.base_image = None;
+    // A package without a purl names no ecosystem, so it cannot be matched: not read.
+    expected.packages.retain(|p| p.purl.is_some());
+    if let Some(d) = expected.distro.as_mut() {
+        d.ecosystem.clear();
+    }
+    let cdx = read(
+        "a.cdx.json",
+        &render(&inventory(), &subject(), CDX16).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cdx, expected);
+    let xml = read(
+        "a.cdx.xml",
+        &render(&inventory(), &subject(), XML16).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(xml, expected);
+    let spdx = read(
+        "a.spdx.json",
+        &render(&inventory(), &subject(), SbomFormat::SpdxJson).unwrap(),
+    )
+    .unwrap();
+    // SPDX keeps one declared license expression and no codename.
+    assert_eq!(spdx.packages.len(), expected.packages.len());
+    for (got, want) in spdx.packages.iter().zip(&expected.packages) {
+        assert_eq!(
+            (
+                &got.name,
+                &got.version,
+                &got.ecosystem,
+                &got.purl,
+                &got.path,
+                &got.layer,
+                &got.source_name,
+                &got.source_version
+            ),
+            (
+                &want.name,
+                &want.version,
+                &want.ecosystem,
+                &want.purl,
+                &want.path,
+                &want.layer,
+                &want.source_name,
+                &want.source_version
+            )
+        );
+    }
+    assert_eq!(spdx.dependencies, expected.dependencies);
+}
+
 #[test]
 fn same_input_gives_same_bytes() {
-    for format in [CDX16, CDX15, SbomFormat::SpdxJson] {
+    for format in [
+        CDX16,
+        CDX15,
+        SbomFormat::SpdxJson,
+        XML16,
+        SbomFormat::SpdxTagValue,
+    ] {
         let a = render(&inventory(), &subject(), format).unwrap();
         let b = render(&inventory(), &subject(), format).unwrap();
         assert_eq!(a, b);
@@ -272,6 +434,7 @@ fn rejects_a_creation_time_that_is_not_rfc_3339() {
 fn directory() -> (Inventory, SbomSubject) {
     let mut inventory = inventory();
     inventory.distro = None;
+    inventory.base_image = None;
     inventory.packages.retain(|p| p.ecosystem != "Debian");
     for package in &mut inventory.packages {
         package.layer = None;

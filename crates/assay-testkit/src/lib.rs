@@ -6,6 +6,8 @@
 //! (`.ci/run`), so its absence means the set-up broke.
 #![deny(missing_docs)]
 
+pub mod auth;
+pub mod proxy;
 pub mod registry;
 
 pub use registry::Registry;

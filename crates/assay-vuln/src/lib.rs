@@ -11,6 +11,7 @@
 pub mod db;
 pub mod osv;
 pub mod version;
+pub mod vex;
 
 pub use version::{
     Event, Scheme, VersionError, compare, compare_cli, compare_ecosystem, is_affected,

@@ -111,6 +111,15 @@ fn one_of_several_ranges_of_a_package_matches_with_its_fix() {
         "{:?}",
         found[0].explanation
     );
+    // The explanation names each comparison and the one that decided.
+    let why = &found[0].explanation[0];
+    assert!(
+        why.contains("introduced 0 (below every version): affected from here")
+            && why.contains("0.1.7 < fixed 0.1.10: no effect")
+            && why.contains("=> affected")
+            && why.contains("SemVer ordering of npm"),
+        "{why}"
+    );
     assert!(matched(&db, "npm", "path-to-regexp", "0.1.10").is_empty());
     assert_eq!(
         matched(&db, "npm", "path-to-regexp", "6.2.2"),

@@ -1,5 +1,8 @@
-//! RubyGems ordering: cases of rubygems' `test/rubygems/test_gem_version.rb`
+//! RubyGems ordering: cases in the shape of rubygems' `test/rubygems/test_gem_version.rb`
 //! (`test_spaceship`, `test_eql_eh`/`test_equals2`, `test_semver`, `test_initialize_invalid`).
+//! That file is not published in a registry reachable here, so these were written from it by
+//! memory and then checked against the reference itself, `Gem::Version` of rubygems 3.3.15:
+//! every case agrees. `version_oracles.rs` adds 3,000 pairs the reference ordered.
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -81,7 +81,12 @@ fn license_values(value: Option<&serde_json::Value>) -> Vec<String> {
     }
 }
 
-fn package(name: &str, version: &str, licenses: Vec<String>, file: &File<'_>) -> Package {
+pub(crate) fn package(
+    name: &str,
+    version: &str,
+    licenses: Vec<String>,
+    file: &File<'_>,
+) -> Package {
     let (namespace, short) = match name.split_once('/') {
         Some((scope, short)) if scope.starts_with('@') => (Some(scope), short),
         _ => (None, name),

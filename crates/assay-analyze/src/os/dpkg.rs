@@ -85,6 +85,35 @@ impl Cataloger for Dpkg {
     }
 }
 
+/// The licenses a machine-readable (DEP-5) `usr/share/doc/PACKAGE/copyright` declares: the
+/// short name on the first line of every `License:` field, in order of first appearance.
+/// Files in the older free-form style declare nothing machine-readable and give none.
+pub(crate) fn copyright_licenses(content: &[u8]) -> Vec<String> {
+    let Ok(text) = std::str::from_utf8(content) else {
+        return Vec::new();
+    };
+    let Ok(stanzas) = stanzas(text, false) else {
+        return Vec::new();
+    };
+    let machine_readable = stanzas
+        .first()
+        .and_then(|s| s.get("Format"))
+        .is_some_and(|f| f.contains("copyright-format") || f.contains("dep5"));
+    if !machine_readable {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for stanza in &stanzas {
+        for license in stanza.all("License") {
+            let name = license.lines().next().unwrap_or_default().trim();
+            if !name.is_empty() && !out.iter().any(|l| l == name) {
+                out.push(name.to_string());
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -143,6 +172,21 @@ mod tests {
             packages[1].purl.as_deref(),
             Some("pkg:deb/debian/bash@5.2.15-2+b8?arch=amd64")
         );
+    }
+
+    #[test]
+    fn reads_dep5_license_short_names_only_from_machine_readable_files() {
+        let dep5 = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\
+                    Upstream-Name: bash\n\nFiles: *\nCopyright: 1987-2022 FSF\nLicense: GPL-3+\n\n\
+                    Files: lib/readline/*\nLicense: GPL-3+\n\nFiles: examples/*\nLicense: BSD-3-clause\n\n\
+                    License: GPL-3+\n This program is free software;\n .\n more text\n";
+        assert_eq!(
+            copyright_licenses(dep5.as_bytes()),
+            ["GPL-3+", "BSD-3-clause"]
+        );
+        let free_form = "This is Debian's prepackaged version of tar.\n\nCopyright: FSF\n";
+        assert!(copyright_licenses(free_form.as_bytes()).is_empty());
+        assert!(copyright_licenses(b"\xff\xfe").is_empty());
     }
 
     #[test]

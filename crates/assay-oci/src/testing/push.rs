@@ -12,6 +12,7 @@ pub struct Pusher {
     runtime: tokio::runtime::Runtime,
     client: oci_client::Client,
     host: String,
+    auth: RegistryAuth,
 }
 
 impl std::fmt::Debug for Pusher {
@@ -42,6 +43,15 @@ impl Pusher {
             runtime,
             client,
             host: host.to_string(),
+            auth: RegistryAuth::Anonymous,
+        }
+    }
+
+    /// A pusher for a registry that wants basic credentials (assay-testkit's auth registry).
+    pub fn with_basic_auth(host: &str, username: &str, password: &str) -> Pusher {
+        Pusher {
+            auth: RegistryAuth::Basic(username.to_string(), password.to_string()),
+            ..Pusher::new(host)
         }
     }
 
@@ -58,11 +68,7 @@ impl Pusher {
         let r = self.reference(repo, tag);
         self.runtime.block_on(async {
             self.client
-                .auth(
-                    &r,
-                    &RegistryAuth::Anonymous,
-                    oci_client::RegistryOperation::Push,
-                )
+                .auth(&r, &self.auth, oci_client::RegistryOperation::Push)
                 .await
                 .unwrap();
             for (digest, bytes) in image.blobs().into_iter().skip(1) {

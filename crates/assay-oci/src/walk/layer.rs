@@ -32,10 +32,17 @@ pub(crate) fn read(
     ctx: &LayerContext<'_>,
 ) -> Option<Result<LayerOutput, Error>> {
     let mut out = LayerOutput::default();
+    let progress = ctx.options.progress.as_ref();
+    if let Some(p) = progress {
+        p.layer_started(ctx.layer);
+    }
     let result = match source.layer_dir(ctx.layer) {
         Some(dir) => dir::read(dir, ctx, &mut out),
         None => read_blob(source, ctx, &mut out),
     };
+    if let Some(p) = progress {
+        p.layer_finished(ctx.layer);
+    }
     match result {
         Ok(()) => Some(Ok(out)),
         Err(Failure::Cancelled) => None,
@@ -81,6 +88,14 @@ fn read_blob(
         }
     })?;
     let raw = source.open_blob(&layer.digest)?;
+    let raw: BlobReader<'_> = match &ctx.options.progress {
+        Some(progress) => Box::new(super::progress::Counting {
+            inner: raw,
+            progress: progress.clone(),
+            index: layer.index,
+        }),
+        None => raw,
+    };
     let mut blob = VerifyingReader::new(raw, layer.digest.clone(), layer.size);
     let result = read_stream(&mut blob, declared, ctx, out);
     if matches!(result, Err(Failure::Cancelled)) {

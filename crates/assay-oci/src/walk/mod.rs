@@ -8,7 +8,10 @@
 
 mod dir;
 mod layer;
+mod progress;
 mod tar;
+
+pub use progress::Progress;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -72,6 +75,8 @@ pub struct WalkOptions {
     pub threads: usize,
     /// Check each compressed layer's uncompressed bytes against its config diff_id too.
     pub verify_diff_ids: bool,
+    /// Told about each layer as it is read, for a progress bar; `None` reports nothing.
+    pub progress: Option<std::sync::Arc<dyn Progress>>,
 }
 
 impl Default for WalkOptions {
@@ -80,6 +85,7 @@ impl Default for WalkOptions {
             limits: Limits::default(),
             threads: 0,
             verify_diff_ids: true,
+            progress: None,
         }
     }
 }

@@ -53,6 +53,16 @@ pub fn render(report: &Report) -> String {
         report.findings.len(),
         report.suppressed.len()
     );
+    for target in &report.targets {
+        if let Some(base) = &target.base_image {
+            let _ = writeln!(
+                out,
+                "Base image of `{}`: {}.\n",
+                escape(&target.name),
+                escape(&base.describe())
+            );
+        }
+    }
     if report.findings.is_empty() {
         out.push_str("No findings.\n");
     } else {

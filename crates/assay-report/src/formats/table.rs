@@ -49,6 +49,9 @@ pub fn render(report: &Report, color: bool) -> String {
             "{}",
             "=".repeat(target.name.chars().count() + target.kind.len() + 3)
         );
+        if let Some(base) = &target.base_image {
+            let _ = writeln!(out, "Base image: {}", base.describe());
+        }
         let mut counts = String::new();
         for sev in Severity::ALL_DESCENDING {
             let n = findings.iter().filter(|f| f.severity == sev).count();

@@ -12,89 +12,94 @@ use assay_core::{Distro, Package};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Bom<'a> {
+pub(super) struct Bom<'a> {
     #[serde(rename = "$schema")]
-    schema: String,
-    bom_format: &'static str,
-    spec_version: &'static str,
-    serial_number: String,
-    version: u32,
-    metadata: Metadata<'a>,
-    components: Vec<Component<'a>>,
-    dependencies: Vec<Dependency<'a>>,
+    pub(super) schema: String,
+    pub(super) bom_format: &'static str,
+    pub(super) spec_version: &'static str,
+    pub(super) serial_number: String,
+    pub(super) version: u32,
+    pub(super) metadata: Metadata<'a>,
+    pub(super) components: Vec<Component<'a>>,
+    pub(super) dependencies: Vec<Dependency<'a>>,
 }
 
 #[derive(Serialize)]
-struct Metadata<'a> {
-    timestamp: &'a str,
-    tools: Tools<'a>,
-    component: Component<'a>,
+pub(super) struct Metadata<'a> {
+    pub(super) timestamp: &'a str,
+    pub(super) tools: Tools<'a>,
+    pub(super) component: Component<'a>,
 }
 
 #[derive(Serialize)]
-struct Tools<'a> {
-    components: Vec<Component<'a>>,
+pub(super) struct Tools<'a> {
+    pub(super) components: Vec<Component<'a>>,
 }
 
 #[derive(Serialize)]
-struct Component<'a> {
+pub(super) struct Component<'a> {
     #[serde(rename = "type")]
-    kind: &'static str,
+    pub(super) kind: &'static str,
     #[serde(rename = "bom-ref", skip_serializing_if = "Option::is_none")]
-    bom_ref: Option<&'a str>,
-    name: &'a str,
+    pub(super) bom_ref: Option<&'a str>,
+    pub(super) name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<&'a str>,
+    pub(super) version: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    hashes: Vec<Hash>,
+    pub(super) hashes: Vec<Hash>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    licenses: Vec<LicenseChoice<'a>>,
+    pub(super) licenses: Vec<LicenseChoice<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    purl: Option<&'a str>,
+    pub(super) purl: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    properties: Vec<Property<'a>>,
+    pub(super) properties: Vec<Property<'a>>,
 }
 
 #[derive(Serialize)]
-struct Hash {
-    alg: &'static str,
-    content: String,
+pub(super) struct Hash {
+    pub(super) alg: &'static str,
+    pub(super) content: String,
 }
 
 /// CycloneDX's `licenseChoice`: a list of licenses, or exactly one expression.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum LicenseChoice<'a> {
+pub(super) enum LicenseChoice<'a> {
     License { license: LicenseObject<'a> },
     Expression { expression: &'a str },
 }
 
 #[derive(Serialize)]
-struct LicenseObject<'a> {
+pub(super) struct LicenseObject<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
+    pub(super) id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
+    pub(super) name: Option<&'a str>,
 }
 
 #[derive(Serialize)]
-struct Property<'a> {
-    name: &'static str,
-    value: &'a str,
+pub(super) struct Property<'a> {
+    pub(super) name: &'static str,
+    pub(super) value: &'a str,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Dependency<'a> {
+pub(super) struct Dependency<'a> {
     #[serde(rename = "ref")]
-    reference: &'a str,
-    depends_on: Vec<&'a str>,
+    pub(super) reference: &'a str,
+    pub(super) depends_on: Vec<&'a str>,
 }
 
 /// The subject's bom-ref when it has no digest.
 const SUBJECT_REF: &str = "assay:subject";
 
 pub(super) fn render(prepared: &Prepared<'_>, spec: CdxSpec) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec_pretty(&build(prepared, spec))
+}
+
+/// The document both encodings (JSON here, XML in `cyclonedx_xml`) write.
+pub(super) fn build<'a>(prepared: &'a Prepared<'a>, spec: CdxSpec) -> Bom<'a> {
     let subject = prepared.subject;
     let subject_hash = subject.digest.as_deref().and_then(hash);
     // A digest is the image's identity, so it is the natural bom-ref; keep the digest as
@@ -103,22 +108,40 @@ pub(super) fn render(prepared: &Prepared<'_>, spec: CdxSpec) -> serde_json::Resu
         (Some(digest), Some(_)) => digest.as_str(),
         _ => SUBJECT_REF,
     };
-    let distro_ref = prepared.inventory.distro.as_ref().map(distro_ref);
+    let distro_ref = prepared.distro_ref.as_deref();
 
     let mut components = Vec::new();
-    if let (Some(distro), Some(reference)) = (&prepared.inventory.distro, &distro_ref) {
+    if let (Some(distro), Some(reference)) = (&prepared.inventory.distro, distro_ref) {
         components.push(distro_component(distro, reference));
     }
-    components.extend(
-        prepared
-            .packages()
-            .map(|(package, id)| package_component(package, id)),
-    );
+    components.extend(prepared.packages().map(|(package, id)| {
+        let mut component = package_component(package, id);
+        if prepared.inventory.in_base_image(package) {
+            component.properties.push(Property {
+                name: "assay:base-image",
+                value: "true",
+            });
+        }
+        component
+    }));
 
     let mut depends_on: Vec<&str> = components.iter().filter_map(|c| c.bom_ref).collect();
     depends_on.sort_unstable();
+    let mut dependencies = vec![Dependency {
+        reference: subject_ref,
+        depends_on,
+    }];
+    dependencies.extend(
+        prepared
+            .dependency_ids()
+            .into_iter()
+            .map(|(reference, depends_on)| Dependency {
+                reference,
+                depends_on,
+            }),
+    );
 
-    let bom = Bom {
+    Bom {
         schema: format!(
             "http://cyclonedx.org/schema/bom-{}.schema.json",
             spec.as_str()
@@ -164,12 +187,8 @@ pub(super) fn render(prepared: &Prepared<'_>, spec: CdxSpec) -> serde_json::Resu
             },
         },
         components,
-        dependencies: vec![Dependency {
-            reference: subject_ref,
-            depends_on,
-        }],
-    };
-    serde_json::to_vec_pretty(&bom)
+        dependencies,
+    }
 }
 
 /// A CycloneDX hash from an OCI digest (`sha256:<hex>`), when the algorithm is one CycloneDX
@@ -188,7 +207,7 @@ fn hash(digest: &str) -> Option<Hash> {
     })
 }
 
-fn distro_ref(distro: &Distro) -> String {
+pub(super) fn distro_ref(distro: &Distro) -> String {
     match &distro.version_id {
         Some(version) => format!("assay:os:{}@{version}", distro.id),
         None => format!("assay:os:{}", distro.id),

@@ -1,5 +1,13 @@
-//! Software bills of materials: an [`Inventory`] written as CycloneDX JSON (1.6 by default,
-//! or 1.5) or SPDX 2.3 JSON, for the image or directory it was found in.
+//! Software bills of materials: an [`Inventory`] written as CycloneDX (JSON or XML; 1.6 by
+//! default, or 1.5) or SPDX 2.3 (JSON or tag-value), for the image or directory it was found
+//! in; and CycloneDX (JSON or XML) or SPDX JSON read back into an [`Inventory`] ([`read`]), so that an SBOM
+//! can be scanned like the image it describes.
+//!
+//! Each format builds one document value that both of its encodings write, so the JSON and
+//! XML (or tag-value) forms of a bill never disagree. Dependencies between packages
+//! ([`Inventory::dependencies`], from lock files) become CycloneDX `dependencies` entries and
+//! SPDX `DEPENDS_ON` relationships; packages of the golden base image carry the property
+//! `assay:base-image` (CycloneDX) or a note in `sourceInfo` (SPDX, which has no properties).
 //!
 //! Both formats use serde structs of our own rather than the ecosystem crates:
 //! `cyclonedx-bom` 0.8 cannot write specVersion 1.6, and `spdx-rs` writes "SPDX-2.2" unless
@@ -12,11 +20,19 @@
 //! The same inventory, subject and format always give the same bytes.
 
 mod cyclonedx;
+mod cyclonedx_xml;
 mod id;
 mod license;
+mod read;
+mod read_xml;
 mod spdx;
+mod spdx_tag;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use assay_core::{Inventory, Package};
+
+pub use read::{ReadError, SbomKind, detect, read};
 
 /// What the bill of materials describes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,8 +87,15 @@ pub enum SbomFormat {
         /// Which specification version to write.
         spec: CdxSpec,
     },
+    /// CycloneDX XML.
+    CycloneDxXml {
+        /// Which specification version to write.
+        spec: CdxSpec,
+    },
     /// SPDX 2.3 JSON.
     SpdxJson,
+    /// SPDX 2.3 tag-value.
+    SpdxTagValue,
 }
 
 impl Default for SbomFormat {
@@ -106,11 +129,19 @@ pub fn render(
     format: SbomFormat,
 ) -> Result<Vec<u8>, SbomError> {
     let prepared = Prepared::new(inventory, subject)?;
+    let serialise = |e: &dyn std::fmt::Display| SbomError::Serialize(e.to_string());
     let mut out = match format {
-        SbomFormat::CycloneDxJson { spec } => cyclonedx::render(&prepared, spec),
-        SbomFormat::SpdxJson => spdx::render(&prepared),
-    }
-    .map_err(|e| SbomError::Serialize(e.to_string()))?;
+        SbomFormat::CycloneDxJson { spec } => {
+            cyclonedx::render(&prepared, spec).map_err(|e| serialise(&e))?
+        }
+        SbomFormat::SpdxJson => spdx::render(&prepared).map_err(|e| serialise(&e))?,
+        // These two end with their own newline.
+        SbomFormat::CycloneDxXml { spec } => {
+            return cyclonedx_xml::render(&cyclonedx::build(&prepared, spec), spec)
+                .map_err(|e| serialise(&e));
+        }
+        SbomFormat::SpdxTagValue => return Ok(spdx_tag::render(&spdx::build(&prepared))),
+    };
     out.push(b'\n');
     Ok(out)
 }
@@ -127,6 +158,8 @@ struct Prepared<'a> {
     created: String,
     /// SHA-256 of the subject and the inventory, hex.
     input_hash: String,
+    /// The CycloneDX bom-ref of the distro component, when there is a distro.
+    distro_ref: Option<String>,
 }
 
 impl<'a> Prepared<'a> {
@@ -152,6 +185,7 @@ impl<'a> Prepared<'a> {
             &serialised,
         ]);
         Ok(Prepared {
+            distro_ref: inventory.distro.as_ref().map(cyclonedx::distro_ref),
             subject,
             inventory,
             ids,
@@ -166,6 +200,36 @@ impl<'a> Prepared<'a> {
             .packages
             .iter()
             .zip(self.ids.iter().map(String::as_str))
+    }
+
+    /// The inventory's dependencies as unique ids: each depending package's id with the
+    /// sorted ids it depends on, sorted by id. A purl found at several paths names every
+    /// package with that purl; edges to a package itself are left out.
+    fn dependency_ids(&self) -> Vec<(&str, Vec<&str>)> {
+        let mut by_purl: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (package, id) in self.packages() {
+            if let Some(purl) = &package.purl {
+                by_purl.entry(purl.as_str()).or_default().push(id);
+            }
+        }
+        let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for dependency in &self.inventory.dependencies {
+            let (Some(parents), Some(children)) = (
+                by_purl.get(dependency.parent.as_str()),
+                by_purl.get(dependency.child.as_str()),
+            ) else {
+                continue;
+            };
+            for parent in parents {
+                for child in children.iter().filter(|c| *c != parent) {
+                    edges.entry(parent).or_default().insert(child);
+                }
+            }
+        }
+        edges
+            .into_iter()
+            .map(|(parent, children)| (parent, children.into_iter().collect()))
+            .collect()
     }
 }
 

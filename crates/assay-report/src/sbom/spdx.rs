@@ -19,73 +19,78 @@ use assay_core::{Distro, Package};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Document<'a> {
-    spdx_version: &'static str,
-    data_license: &'static str,
+pub(super) struct Document<'a> {
+    pub(super) spdx_version: &'static str,
+    pub(super) data_license: &'static str,
     #[serde(rename = "SPDXID")]
-    spdx_id: &'static str,
-    name: &'a str,
-    document_namespace: String,
-    creation_info: CreationInfo<'a>,
-    packages: Vec<SpdxPackage>,
-    relationships: Vec<Relationship>,
+    pub(super) spdx_id: &'static str,
+    pub(super) name: &'a str,
+    pub(super) document_namespace: String,
+    pub(super) creation_info: CreationInfo<'a>,
+    pub(super) packages: Vec<SpdxPackage>,
+    pub(super) relationships: Vec<Relationship>,
 }
 
 #[derive(Serialize)]
-struct CreationInfo<'a> {
-    created: &'a str,
-    creators: Vec<String>,
+pub(super) struct CreationInfo<'a> {
+    pub(super) created: &'a str,
+    pub(super) creators: Vec<String>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SpdxPackage {
-    name: String,
+pub(super) struct SpdxPackage {
+    pub(super) name: String,
     #[serde(rename = "SPDXID")]
-    spdx_id: String,
+    pub(super) spdx_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    version_info: Option<String>,
-    download_location: &'static str,
-    files_analyzed: bool,
+    pub(super) version_info: Option<String>,
+    pub(super) download_location: &'static str,
+    pub(super) files_analyzed: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    checksums: Vec<Checksum>,
+    pub(super) checksums: Vec<Checksum>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    source_info: Option<String>,
-    license_concluded: &'static str,
-    license_declared: String,
-    copyright_text: &'static str,
+    pub(super) source_info: Option<String>,
+    pub(super) license_concluded: &'static str,
+    pub(super) license_declared: String,
+    pub(super) copyright_text: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    external_refs: Vec<ExternalRef>,
-    primary_package_purpose: &'static str,
+    pub(super) external_refs: Vec<ExternalRef>,
+    pub(super) primary_package_purpose: &'static str,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Checksum {
-    algorithm: &'static str,
-    checksum_value: String,
+pub(super) struct Checksum {
+    pub(super) algorithm: &'static str,
+    pub(super) checksum_value: String,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ExternalRef {
-    reference_category: &'static str,
-    reference_type: &'static str,
-    reference_locator: String,
+pub(super) struct ExternalRef {
+    pub(super) reference_category: &'static str,
+    pub(super) reference_type: &'static str,
+    pub(super) reference_locator: String,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Relationship {
-    spdx_element_id: String,
-    relationship_type: &'static str,
-    related_spdx_element: String,
+pub(super) struct Relationship {
+    pub(super) spdx_element_id: String,
+    pub(super) relationship_type: &'static str,
+    pub(super) related_spdx_element: String,
 }
 
 const NOASSERTION: &str = "NOASSERTION";
 const DOCUMENT_ID: &str = "SPDXRef-DOCUMENT";
 
 pub(super) fn render(prepared: &Prepared<'_>) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec_pretty(&build(prepared))
+}
+
+/// The document both encodings (JSON here, tag-value in `spdx_tag`) write.
+pub(super) fn build<'a>(prepared: &'a Prepared<'a>) -> Document<'a> {
     let subject = prepared.subject;
     let subject_id = "SPDXRef-Subject".to_string();
     let mut used = BTreeSet::from([subject_id.clone()]);
@@ -115,8 +120,17 @@ pub(super) fn render(prepared: &Prepared<'_>) -> serde_json::Result<Vec<u8>> {
     if let Some(distro) = &prepared.inventory.distro {
         packages.push(distro_package(distro, &mut used));
     }
+    // bom-ref style unique id -> SPDX id, for the dependency relationships below.
+    let mut ids = std::collections::BTreeMap::new();
     for (package, unique) in prepared.packages() {
-        packages.push(package_entry(package, unique, &mut used));
+        let mut entry = package_entry(package, unique, &mut used);
+        if prepared.inventory.in_base_image(package)
+            && let Some(info) = entry.source_info.as_mut()
+        {
+            info.push_str("; part of the base image");
+        }
+        ids.insert(unique, entry.spdx_id.clone());
+        packages.push(entry);
     }
 
     let mut relationships = vec![Relationship {
@@ -135,8 +149,20 @@ pub(super) fn render(prepared: &Prepared<'_>) -> serde_json::Result<Vec<u8>> {
         relationship_type: "CONTAINS",
         related_spdx_element: related.to_string(),
     }));
+    for (parent, children) in prepared.dependency_ids() {
+        let Some(parent) = ids.get(parent) else {
+            continue;
+        };
+        for child in children.iter().filter_map(|c| ids.get(c)) {
+            relationships.push(Relationship {
+                spdx_element_id: parent.clone(),
+                relationship_type: "DEPENDS_ON",
+                related_spdx_element: child.clone(),
+            });
+        }
+    }
 
-    let document = Document {
+    Document {
         spdx_version: "SPDX-2.3",
         data_license: "CC0-1.0",
         spdx_id: DOCUMENT_ID,
@@ -152,8 +178,7 @@ pub(super) fn render(prepared: &Prepared<'_>) -> serde_json::Result<Vec<u8>> {
         },
         packages,
         relationships,
-    };
-    serde_json::to_vec_pretty(&document)
+    }
 }
 
 /// An SPDX id for `stem` not used yet: `SPDXRef-<stem>-<hash of key>`, readable and stable;

@@ -36,12 +36,41 @@ pub fn build(sources: &[PathBuf], output: &Path) -> Result<BuildSummary, DbError
     build_at(sources, output, build_epoch()?)
 }
 
+/// [`build_labeled_at`] with the build time from `SOURCE_DATE_EPOCH` or the clock.
+///
+/// # Errors
+/// As [`build`].
+pub fn build_labeled(
+    sources: &[(PathBuf, String)],
+    output: &Path,
+) -> Result<BuildSummary, DbError> {
+    build_labeled_at(sources, output, build_epoch()?)
+}
+
 /// [`build`] with the build time given (Unix seconds), for reproducible builds and tests.
 ///
 /// # Errors
 /// As [`build`]; a time outside jiff's range is [`DbError::SourceDateEpoch`].
 pub fn build_at(
     sources: &[PathBuf],
+    output: &Path,
+    epoch_seconds: i64,
+) -> Result<BuildSummary, DbError> {
+    let labeled: Vec<(PathBuf, String)> = sources
+        .iter()
+        .map(|p| (p.clone(), p.display().to_string()))
+        .collect();
+    build_labeled_at(&labeled, output, epoch_seconds)
+}
+
+/// [`build_at`] with each source recorded under a label of its own instead of its path:
+/// `assay db update` downloads exports to a temporary directory and records the URL each
+/// came from, so `assay db info` names where the data was published, not a deleted file.
+///
+/// # Errors
+/// As [`build_at`].
+pub fn build_labeled_at(
+    sources: &[(PathBuf, String)],
     output: &Path,
     epoch_seconds: i64,
 ) -> Result<BuildSummary, DbError> {
@@ -54,7 +83,7 @@ pub fn build_at(
     let mut duplicates = 0u64;
     let mut failure: Option<DbError> = None;
     let mut source_infos = Vec::with_capacity(sources.len());
-    for source in sources {
+    for (source, label) in sources {
         let mut sink = |record: Vulnerability| {
             if failure.is_some() {
                 return;
@@ -83,7 +112,7 @@ pub fn build_at(
             return Err(e);
         }
         source_infos.push(SourceInfo {
-            path: source.display().to_string(),
+            path: label.clone(),
             files: stats.files,
             records: stats.records,
             withdrawn: stats.withdrawn,

@@ -20,7 +20,7 @@ use serde::Serialize;
 use super::advisory::{Advisory, AffectedEvent, RangeKind};
 use super::severity::Severity;
 use super::{Database, DbError};
-use crate::version::{Event, Scheme, compare, is_affected};
+use crate::version::{Event, Scheme, compare, trace_affected};
 
 /// One vulnerability of one installed package.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -106,8 +106,8 @@ fn evaluate(advisory: Advisory, version: &str) -> Result<Option<Hit>, crate::Ver
     };
     if advisory.versions.iter().any(listed) {
         why.push(format!(
-            "{}: {version} is listed among the affected versions",
-            advisory.id
+            "{}: {version} is listed among the affected versions of {} {}",
+            advisory.id, advisory.ecosystem, advisory.package
         ));
         fixed.extend(advisory.fixed.iter().cloned());
     }
@@ -119,14 +119,16 @@ fn evaluate(advisory: Advisory, version: &str) -> Result<Option<Hit>, crate::Ver
         compare(scheme, version, version)?;
         let events: Vec<Event> = range.events.iter().map(AffectedEvent::to_event).collect();
         // Errors here come from the advisory's own versions: skip the range.
-        if is_affected(scheme, version, &events).unwrap_or(false) {
+        if let Ok((true, steps)) = trace_affected(scheme, version, &events) {
             let described: Vec<String> = range.events.iter().map(|e| e.to_string()).collect();
             why.push(format!(
-                "{}: {version} is in the {} range [{}] ({} ordering)",
+                "{}: {version} is in the {} range [{}] ({} ordering of {}): {}",
                 advisory.id,
                 range.kind.as_str(),
                 described.join(", "),
-                scheme
+                scheme,
+                advisory.ecosystem,
+                steps.join("; ")
             ));
             fixed.extend(range.events.iter().filter_map(|e| match e {
                 AffectedEvent::Fixed(v) => Some(v.clone()),

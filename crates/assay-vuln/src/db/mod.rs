@@ -11,6 +11,7 @@
 
 mod advisory;
 mod build;
+pub mod distribution;
 pub mod file;
 mod matching;
 pub mod name;
@@ -23,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use advisory::{Advisory, AffectedEvent, AffectedRange, Details, RangeKind};
-pub use build::{BuildSummary, build, build_at};
+pub use build::{BuildSummary, build, build_at, build_labeled, build_labeled_at};
 pub use file::SCHEMA_VERSION;
 pub use matching::{Match, matches};
 pub use severity::{CvssScore, Level, Severity};
@@ -176,7 +177,7 @@ impl Database {
         let ecosystem = ecosystem.trim();
         let mut out = Vec::new();
         for mut advisory in advisories {
-            if advisory.ecosystem != ecosystem && advisory.ecosystem != advisory.ecosystem_base() {
+            if !ecosystem_covers(&advisory.ecosystem, ecosystem) {
                 continue;
             }
             let details = self.details(&advisory.id)?;
@@ -230,4 +231,38 @@ pub fn path_from(
         .or_else(|| set(home).map(|h| h.join(".cache")))
         .unwrap_or_else(|| PathBuf::from(".cache"));
     cache.join("assay").join("db").join("assay.db")
+}
+
+/// Whether an advisory recorded for `advisory` applies to a package of `asked`: the same
+/// ecosystem and release, an advisory for the whole ecosystem (`Debian` covers `Debian:12`),
+/// or one for a stream of the asked release (OSV's Red Hat records are per product stream:
+/// `Red Hat:enterprise_linux:9::appstream` covers `Red Hat:enterprise_linux:9`).
+fn ecosystem_covers(advisory: &str, asked: &str) -> bool {
+    advisory == asked
+        || advisory == name::ecosystem_base(advisory)
+        || advisory
+            .strip_prefix(asked)
+            .is_some_and(|rest| rest.starts_with(':'))
+}
+
+#[cfg(test)]
+mod ecosystem_tests {
+    use super::ecosystem_covers;
+
+    #[test]
+    fn release_streams_and_whole_ecosystems_cover_a_release() {
+        assert!(ecosystem_covers("Debian:12", "Debian:12"));
+        assert!(ecosystem_covers("Debian", "Debian:12"));
+        assert!(!ecosystem_covers("Debian:11", "Debian:12"));
+        assert!(ecosystem_covers(
+            "Red Hat:enterprise_linux:9::appstream",
+            "Red Hat:enterprise_linux:9"
+        ));
+        assert!(!ecosystem_covers(
+            "Red Hat:enterprise_linux:8::appstream",
+            "Red Hat:enterprise_linux:9"
+        ));
+        // A prefix that is not a whole release part does not count.
+        assert!(!ecosystem_covers("Alpine:v3.20", "Alpine:v3.2"));
+    }
 }

@@ -25,7 +25,7 @@ pub mod semver;
 use std::cmp::Ordering;
 use std::fmt;
 
-pub use events::{Event, is_affected};
+pub use events::{Event, is_affected, trace_affected};
 
 /// Longest version string any scheme accepts, in bytes.
 ///

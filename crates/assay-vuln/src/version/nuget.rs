@@ -75,6 +75,11 @@ fn parse(input: &str) -> Result<NuGetVersion<'_>, VersionError> {
     }
     let mut parts = [0; 4];
     for (slot, c) in parts.iter_mut().zip(&comps) {
+        // Digits only: NuGet's SemVer201SpecTests reject blanks inside ("1.2. 3") although
+        // Int32.TryParse alone would skip them.
+        if !c.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(err());
+        }
         *slot = parse_int32(c).filter(|n| *n >= 0).ok_or_else(err)?;
     }
     let labels: Vec<&str> = labels.map(|l| l.split('.').collect()).unwrap_or_default();

@@ -1,0 +1,409 @@
+//! The promotion itself, in the order that keeps production consistent: evaluate at the
+//! source (denied: return before the destination is even opened), copy by digest without
+//! touching the tag, verify the evidence again at the destination, attach the signed
+//! promotion record, move the tag. A second run finds everything in place, writes nothing
+//! and attaches no second record.
+
+use assay_oci::copy::{self, CopyOptions, CopyReport, Endpoint, Location, Place};
+use assay_oci::{Digest, Reference};
+use assay_sign::Signer;
+use assay_sign::dsse::{Envelope, Statement};
+
+use crate::approval::{self, Approval};
+use crate::audit::{self, PromotionRecord, Tool};
+use crate::cosign;
+use crate::error::Error;
+use crate::evaluate::{self, Decision, Requirement, Subject};
+use crate::evidence;
+use crate::policy::{NamedKey, Policy};
+
+/// Loads the key that signs promotion records; run on its own thread during the copy.
+pub type LoadSigner = dyn Fn() -> Result<Box<dyn Signer + Send>, Error> + Sync;
+
+/// What to promote and how.
+#[allow(missing_debug_implementations)]
+pub struct Request<'a> {
+    /// The image in the test registry (or layout).
+    pub source: &'a Endpoint,
+    /// Where it goes.
+    pub destination: &'a Endpoint,
+    /// The policy.
+    pub policy: &'a Policy,
+    /// sha256 of the policy file, for the record.
+    pub policy_digest: &'a str,
+    /// Copy options (`dry_run` plans only).
+    pub copy: CopyOptions,
+    /// Now, Unix seconds.
+    pub now: i64,
+    /// Loads the key that signs the promotion record (required unless dry run). Called only
+    /// when there is a record to sign: decrypting a cosign key (scrypt) costs more than
+    /// re-promoting an unchanged image.
+    pub signer: Option<&'a LoadSigner>,
+    /// assay's version, for the record.
+    pub tool_version: &'a str,
+    /// Opens a golden base image named in the policy.
+    pub open_golden: &'a dyn Fn(&str) -> Result<Place, Error>,
+    /// The CI run, for GitHub/GitLab approvals the policy accepts.
+    pub ci: crate::external::CiContext,
+}
+
+/// How a promotion ended.
+// Returned once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Outcome {
+    /// A requirement failed at the source; nothing was written.
+    Denied {
+        /// The decision.
+        decision: Decision,
+        /// The source digest.
+        digest: Digest,
+    },
+    /// Dry run: the decision allowed it; this is what the copy would do.
+    Planned {
+        /// The decision.
+        decision: Decision,
+        /// The plan.
+        plan: CopyReport,
+    },
+    /// Promoted (or found already promoted: `already`).
+    Promoted {
+        /// The decision at the destination.
+        decision: Decision,
+        /// What the copy did.
+        report: CopyReport,
+        /// The record (attached unless `already`).
+        record: PromotionRecord,
+        /// The destination already held this image under the tag, with its record.
+        already: bool,
+    },
+}
+
+/// `registry/repository` or `oci:DIR`: the name statements use as subject.
+pub fn subject_name(location: &Location) -> String {
+    match location {
+        Location::Registry(r) => format!("{}/{}", r.registry(), r.repository()),
+        Location::Layout { dir, .. } => format!("oci:{}", dir.display()),
+    }
+}
+
+/// The destination pinned to `digest` with no tag, so the copy writes by digest only.
+fn pinned(endpoint: &Endpoint, digest: &Digest) -> Result<Endpoint, Error> {
+    let location = match &endpoint.location {
+        Location::Registry(r) => Location::Registry(
+            Reference::parse(&format!("{}/{}@{digest}", r.registry(), r.repository()))
+                .map_err(|e| Error::Input(e.to_string()))?,
+        ),
+        Location::Layout { dir, .. } => Location::Layout {
+            dir: dir.clone(),
+            tag: None,
+        },
+    };
+    Ok(Endpoint {
+        location,
+        ..endpoint.clone()
+    })
+}
+
+/// Evaluates and, when allowed, promotes.
+pub fn promote(request: &Request<'_>) -> Result<Outcome, Error> {
+    let policy = request.policy;
+    let src = Place::open(request.source, false)?;
+    let (digest, bytes) = src.resolve()?;
+    let attached = cosign::read(&src, &digest)?;
+    let base = if policy.base_images.is_empty() {
+        None
+    } else {
+        Some(crate::base::requirement(
+            &src,
+            &bytes,
+            &policy.base_images,
+            request.open_golden,
+        )?)
+    };
+    let subject = Subject {
+        source: &request.source.location,
+        digest: &digest,
+        now: request.now,
+    };
+    let external = match &policy.approvals {
+        Some(rule) => crate::external::collect(
+            rule.github.as_ref(),
+            rule.gitlab.as_ref(),
+            &rule.people,
+            &request.ci,
+        )?,
+        None => Vec::new(),
+    };
+    let decision = evaluate::evaluate(policy, &subject, &attached, base.clone(), &external);
+    if !decision.allowed() {
+        return Ok(Outcome::Denied { decision, digest });
+    }
+    if request.copy.dry_run {
+        let plan = copy::copy(request.source, request.destination, &request.copy)?;
+        return Ok(Outcome::Planned { decision, plan });
+    }
+    let load_signer = request.signer.ok_or_else(|| {
+        Error::Input("a key is needed to sign the promotion record (--key)".into())
+    })?;
+    // Registries are read by digest from here on. A layout has no digest references; its
+    // tag is read again, and a tag moved meanwhile is caught by the digest check below.
+    let source_pinned = match &request.source.location {
+        Location::Registry(_) => pinned(request.source, &digest)?,
+        Location::Layout { .. } => request.source.clone(),
+    };
+    let destination = pinned(request.destination, &digest)?;
+    let tag = request
+        .destination
+        .location
+        .tag()
+        .or_else(|| request.source.location.tag())
+        .map(str::to_string);
+    let record_of = |decision: &Decision, attached: &cosign::Attached| PromotionRecord {
+        source: request.source.location.to_string(),
+        destination: request.destination.location.to_string(),
+        source_digest: digest.to_string(),
+        destination_digest: digest.to_string(),
+        policy: policy.path.display().to_string(),
+        policy_digest: request.policy_digest.to_string(),
+        requirements: decision.requirements.clone(),
+        approvers: evaluate::approvers(policy, attached, &digest, &external, request.now),
+        tool: Tool {
+            name: "assay".into(),
+            version: request.tool_version.to_string(),
+        },
+        time: jiff::Timestamp::from_second(request.now)
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+    };
+    let verify_at_destination = |dst: &Place| -> Result<(cosign::Attached, Decision), Error> {
+        let attached = cosign::read(dst, &digest)?;
+        let decision = evaluate::evaluate(policy, &subject, &attached, base.clone(), &external);
+        if let Some(failed) = decision.first_failure() {
+            return Err(Error::Verification(format!(
+                "evidence does not verify at the destination: {}: {}",
+                failed.requirement, failed.why
+            )));
+        }
+        Ok((attached, decision))
+    };
+
+    // Already promoted: the tag names this digest and a promotion record is attached. The
+    // registry refuses manifests whose references are missing and the tag moves last, so
+    // the image is complete; check the evidence there and stop.
+    if let Some(t) = &tag
+        && let Ok(dst) = Place::open(&destination, false)
+        && dst.tag_digest(t)? == Some(digest.clone())
+    {
+        let (attached, decision) = verify_at_destination(&dst)?;
+        if !history_of(&attached, &digest, &[]).is_empty() {
+            let record = record_of(&decision, &attached);
+            let report = CopyReport {
+                source_digest: digest.clone(),
+                destination_digest: digest.clone(),
+                dry_run: false,
+                steps: vec![copy::Step {
+                    kind: copy::Kind::Tag,
+                    action: copy::Action::Skip,
+                    digest: digest.clone(),
+                    size: 0,
+                    name: t.clone(),
+                }],
+                bytes_copied: 0,
+                destination_requests: 0,
+            };
+            return Ok(Outcome::Promoted {
+                decision,
+                report,
+                record,
+                already: true,
+            });
+        }
+    }
+
+    // The key is decrypted (scrypt, a CPU-bound ~100 ms) on its own thread while the copy
+    // waits on the registries.
+    let (report, signer) = std::thread::scope(|scope| {
+        let signer = scope.spawn(load_signer);
+        let report = copy::copy(
+            &source_pinned,
+            &destination,
+            &CopyOptions {
+                skip_tag: true,
+                ..request.copy.clone()
+            },
+        );
+        let signer = signer
+            .join()
+            .unwrap_or_else(|_| Err(Error::Input("loading the promotion key failed".into())));
+        (report, signer)
+    });
+    let report = report?;
+    if report.destination_digest != digest {
+        return Err(Error::Verification(format!(
+            "the destination digest {} differs from the source digest {digest}",
+            report.destination_digest
+        )));
+    }
+
+    // The evidence again, now read from the destination.
+    let dst = Place::open(&destination, false)?;
+    let (dst_attached, dst_decision) = verify_at_destination(&dst)?;
+    let record = record_of(&dst_decision, &dst_attached);
+    let statement = Statement::for_image(
+        &subject_name(&request.destination.location),
+        &digest,
+        audit::PREDICATE_TYPE,
+        serde_json::to_value(&record).map_err(|e| Error::Input(e.to_string()))?,
+    );
+    let signer = signer?;
+    let envelope = evidence::sign_statement(&statement, signer.as_ref())?;
+    cosign::attach_referrer(&dst, &digest, &bytes, &envelope, audit::PREDICATE_TYPE)?;
+    if let Some(t) = &tag {
+        dst.push_manifest(&bytes, &copy::manifest_type_of(&bytes), t)?;
+    }
+    Ok(Outcome::Promoted {
+        decision: dst_decision,
+        report,
+        record,
+        already: false,
+    })
+}
+
+/// Attaches a signed approval (or rejection) to the image at `place`.
+pub fn approve(
+    place: &Place,
+    approval: &Approval,
+    digest: &Digest,
+    signer: &dyn Signer,
+) -> Result<(), Error> {
+    let statement = Statement::for_image(
+        &subject_name(place.location()),
+        digest,
+        approval::PREDICATE_TYPE,
+        serde_json::to_value(approval).map_err(|e| Error::Input(e.to_string()))?,
+    );
+    let envelope = evidence::sign_statement(&statement, signer)?;
+    cosign::attach_attestation(place, digest, &envelope, approval::PREDICATE_TYPE)
+}
+
+/// An approval attached to an image, verified or not.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Listed {
+    /// The predicate.
+    pub approval: Approval,
+    /// `verified`, `unverified` (no listed key verifies it), `expired`, or
+    /// `other-image` (its subject is another digest).
+    pub status: String,
+    /// The key's name when verified.
+    pub signer: Option<String>,
+}
+
+fn statement_of(envelope: &Envelope) -> Option<Statement> {
+    envelope
+        .payload_bytes("attestation")
+        .ok()
+        .and_then(|p| Statement::parse(&p, "attestation").ok())
+}
+
+/// Every approval attached to `digest`, checked against `keys`, oldest first.
+pub fn approvals(
+    place: &Place,
+    digest: &Digest,
+    keys: &[NamedKey],
+    now: i64,
+) -> Result<Vec<Listed>, Error> {
+    let attached = cosign::read(place, digest)?;
+    let mut out = Vec::new();
+    for bytes in &attached.envelopes {
+        let Ok(envelope) = Envelope::parse(bytes, "attestation") else {
+            continue;
+        };
+        let Some(statement) = statement_of(&envelope) else {
+            continue;
+        };
+        if statement.predicate_type != approval::PREDICATE_TYPE {
+            continue;
+        }
+        let Ok(approval) = serde_json::from_value::<Approval>(statement.predicate.clone()) else {
+            continue;
+        };
+        let signer = evidence::envelope_signer(&envelope, keys).map(|k| k.name.clone());
+        let expired = approval
+            .expires
+            .as_deref()
+            .and_then(approval::seconds)
+            .is_some_and(|e| e <= now);
+        let status = if !statement.is_about(digest) {
+            "other-image"
+        } else if signer.is_none() {
+            "unverified"
+        } else if expired {
+            "expired"
+        } else {
+            "verified"
+        };
+        out.push(Listed {
+            approval,
+            status: status.to_string(),
+            signer,
+        });
+    }
+    out.sort_by(|a, b| {
+        approval::seconds(&a.approval.time).cmp(&approval::seconds(&b.approval.time))
+    });
+    Ok(out)
+}
+
+/// A promotion record found on an image.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoryEntry {
+    /// The record.
+    pub record: PromotionRecord,
+    /// The key's name when one of the given keys verifies it.
+    pub signer: Option<String>,
+}
+
+/// The promotion records attached to `digest`, oldest first; `keys` (may be empty) name
+/// the signers that verify.
+pub fn history(
+    place: &Place,
+    digest: &Digest,
+    keys: &[NamedKey],
+) -> Result<Vec<HistoryEntry>, Error> {
+    Ok(history_of(&cosign::read(place, digest)?, digest, keys))
+}
+
+/// [`history`] from evidence already read.
+pub fn history_of(
+    attached: &cosign::Attached,
+    digest: &Digest,
+    keys: &[NamedKey],
+) -> Vec<HistoryEntry> {
+    let mut out = Vec::new();
+    for bytes in &attached.envelopes {
+        let Ok(envelope) = Envelope::parse(bytes, "attestation") else {
+            continue;
+        };
+        let Some(statement) = statement_of(&envelope) else {
+            continue;
+        };
+        if statement.predicate_type != audit::PREDICATE_TYPE || !statement.is_about(digest) {
+            continue;
+        }
+        let Ok(record) = serde_json::from_value::<PromotionRecord>(statement.predicate) else {
+            continue;
+        };
+        out.push(HistoryEntry {
+            record,
+            signer: evidence::envelope_signer(&envelope, keys).map(|k| k.name.clone()),
+        });
+    }
+    out.sort_by(|a, b| a.record.time.cmp(&b.record.time));
+    out
+}
+
+/// The requirement rows of a decision, for callers that print tables.
+pub fn rows(decision: &Decision) -> &[Requirement] {
+    &decision.requirements
+}
