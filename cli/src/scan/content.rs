@@ -47,6 +47,15 @@ impl ContentScanners {
                 .iter()
                 .copied()
                 .filter(|s| settings.scanners.contains(&s.kind()))
+                // A configured scanner (licenses:, baseline: in assay.yaml) replaces the
+                // built-in one of the same name.
+                .filter(|s| {
+                    !settings
+                        .configured_scanners
+                        .0
+                        .iter()
+                        .any(|c| c.name() == s.name())
+                })
                 .collect(),
             configured: settings.configured_scanners.0.clone(),
         }
