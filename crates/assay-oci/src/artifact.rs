@@ -17,7 +17,6 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 
 use futures_util::StreamExt;
-use oci_client::client::{ClientConfig, ClientProtocol};
 use serde::{Deserialize, Serialize};
 
 use crate::digest::{Digest, Hasher};
@@ -25,7 +24,7 @@ use crate::error::Error;
 use crate::manifest::Descriptor;
 use crate::media_type;
 use crate::reference::Reference;
-use crate::remote::{RegistryAuth, RemoteOptions};
+use crate::remote::{RemoteOptions, Session};
 
 /// The OCI empty descriptor's media type: the config of artifacts that need none.
 pub const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
@@ -120,50 +119,12 @@ impl Repository {
     /// [`Error::Read`] when the runtime cannot be started.
     pub fn connect(reference: &Reference, options: &RemoteOptions) -> Result<Repository, Error> {
         let name = reference.to_string();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|source| Error::Read {
-                what: format!("a runtime for {name}"),
-                source,
-            })?;
-        let protocol = if options.plain_http.is_empty() {
-            ClientProtocol::Https
-        } else {
-            ClientProtocol::HttpsExcept(options.plain_http.clone())
-        };
-        let client = oci_client::Client::new(ClientConfig {
-            protocol,
-            ..ClientConfig::default()
-        });
-        let auth = match &options.auth {
-            RegistryAuth::Anonymous => oci_client::secrets::RegistryAuth::Anonymous,
-            RegistryAuth::Basic { username, password } => {
-                oci_client::secrets::RegistryAuth::Basic(username.clone(), password.clone())
-            }
-            RegistryAuth::Bearer(token) => oci_client::secrets::RegistryAuth::Bearer(token.clone()),
-        };
-        let (registry, repository) = (
-            reference.registry().to_string(),
-            reference.repository().to_string(),
-        );
-        let oci_ref = match (reference.tag(), reference.digest()) {
-            (Some(tag), Some(digest)) => oci_client::Reference::with_tag_and_digest(
-                registry,
-                repository,
-                tag.to_string(),
-                digest.to_string(),
-            ),
-            (None, Some(digest)) => {
-                oci_client::Reference::with_digest(registry, repository, digest.to_string())
-            }
-            (_, None) => oci_client::Reference::with_tag(
-                registry,
-                repository,
-                reference.tag_or_latest().to_string(),
-            ),
-        };
+        let Session {
+            runtime,
+            client,
+            auth,
+            reference: oci_ref,
+        } = Session::new(reference, options, &name)?;
         runtime.block_on(client.store_auth_if_needed(oci_ref.resolve_registry(), &auth));
         Ok(Repository {
             name,

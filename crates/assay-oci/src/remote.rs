@@ -94,50 +94,12 @@ impl RemoteImage {
     /// opened. A pinned digest must match what the registry serves.
     pub fn open(reference: &Reference, options: &RemoteOptions) -> Result<RemoteImage, Error> {
         let name = format!("docker://{reference}");
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|source| Error::Read {
-                what: format!("a runtime for {name}"),
-                source,
-            })?;
-        let protocol = if options.plain_http.is_empty() {
-            ClientProtocol::Https
-        } else {
-            ClientProtocol::HttpsExcept(options.plain_http.clone())
-        };
-        let client = oci_client::Client::new(ClientConfig {
-            protocol,
-            ..ClientConfig::default()
-        });
-        let auth = match &options.auth {
-            RegistryAuth::Anonymous => oci_client::secrets::RegistryAuth::Anonymous,
-            RegistryAuth::Basic { username, password } => {
-                oci_client::secrets::RegistryAuth::Basic(username.clone(), password.clone())
-            }
-            RegistryAuth::Bearer(token) => oci_client::secrets::RegistryAuth::Bearer(token.clone()),
-        };
-        let (registry, repository) = (
-            reference.registry().to_string(),
-            reference.repository().to_string(),
-        );
-        let oci_ref = match (reference.tag(), reference.digest()) {
-            (Some(tag), Some(digest)) => oci_client::Reference::with_tag_and_digest(
-                registry,
-                repository,
-                tag.to_string(),
-                digest.to_string(),
-            ),
-            (None, Some(digest)) => {
-                oci_client::Reference::with_digest(registry, repository, digest.to_string())
-            }
-            (_, None) => oci_client::Reference::with_tag(
-                registry,
-                repository,
-                reference.tag_or_latest().to_string(),
-            ),
-        };
+        let Session {
+            runtime,
+            client,
+            auth,
+            reference: oci_ref,
+        } = Session::new(reference, options, &name)?;
         let (bytes, _) = runtime
             .block_on(client.pull_manifest_raw(&oci_ref, &auth, &ACCEPTED))
             .map_err(|e| Error::Registry {
@@ -288,5 +250,75 @@ impl ImageSource for RemoteImage {
 
     fn root(&self) -> Result<Root, Error> {
         Ok(Root::Blob(self.root.clone()))
+    }
+}
+
+/// What every registry conversation starts with: a runtime, an oci-client configured for
+/// TLS (plain HTTP only for the hosts the options list), the credentials in oci-client's
+/// shape and the reference as oci-client names it. Shared by image pulls and artifacts.
+pub(crate) struct Session {
+    pub(crate) runtime: tokio::runtime::Runtime,
+    pub(crate) client: oci_client::Client,
+    pub(crate) auth: oci_client::secrets::RegistryAuth,
+    pub(crate) reference: oci_client::Reference,
+}
+
+impl Session {
+    /// Prepares a session for `reference`; `name` is how errors name it. No request is made.
+    pub(crate) fn new(
+        reference: &Reference,
+        options: &RemoteOptions,
+        name: &str,
+    ) -> Result<Session, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|source| Error::Read {
+                what: format!("a runtime for {name}"),
+                source,
+            })?;
+        let protocol = if options.plain_http.is_empty() {
+            ClientProtocol::Https
+        } else {
+            ClientProtocol::HttpsExcept(options.plain_http.clone())
+        };
+        let client = oci_client::Client::new(ClientConfig {
+            protocol,
+            ..ClientConfig::default()
+        });
+        let auth = match &options.auth {
+            RegistryAuth::Anonymous => oci_client::secrets::RegistryAuth::Anonymous,
+            RegistryAuth::Basic { username, password } => {
+                oci_client::secrets::RegistryAuth::Basic(username.clone(), password.clone())
+            }
+            RegistryAuth::Bearer(token) => oci_client::secrets::RegistryAuth::Bearer(token.clone()),
+        };
+        let (registry, repository) = (
+            reference.registry().to_string(),
+            reference.repository().to_string(),
+        );
+        let oci_ref = match (reference.tag(), reference.digest()) {
+            (Some(tag), Some(digest)) => oci_client::Reference::with_tag_and_digest(
+                registry,
+                repository,
+                tag.to_string(),
+                digest.to_string(),
+            ),
+            (None, Some(digest)) => {
+                oci_client::Reference::with_digest(registry, repository, digest.to_string())
+            }
+            (_, None) => oci_client::Reference::with_tag(
+                registry,
+                repository,
+                reference.tag_or_latest().to_string(),
+            ),
+        };
+        Ok(Session {
+            runtime,
+            client,
+            auth,
+            reference: oci_ref,
+        })
     }
 }
