@@ -317,12 +317,19 @@ fn enforce_admits_the_promoted_image_and_denies_the_others_with_their_reasons() 
     ));
     assert_eq!(m.matches("image ").count(), 3, "{m}");
 
-    let logs = server.lines.lock().unwrap().clone();
-    let decisions: Vec<Value> = logs
-        .iter()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|v| v["event"] == "decision")
-        .collect();
+    // The server logs each decision after answering: wait for the last line to be read.
+    let decisions_logged = || -> Vec<Value> {
+        let logs = server.lines.lock().unwrap().clone();
+        logs.iter()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|v| v["event"] == "decision")
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while decisions_logged().len() < 7 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let decisions = decisions_logged();
     assert_eq!(decisions.len(), 7);
     assert_eq!(decisions[0]["allowed"], true);
     assert!(
