@@ -310,9 +310,14 @@ impl Credentials {
         }
         let mut child = attempt.map_err(|e| failure(e.to_string()))?;
         if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(server_url.as_bytes())
-                .map_err(|e| failure(format!("writing the server URL: {e}")))?;
+            // A helper may answer (or fail) without reading its stdin and exit first: the
+            // broken pipe is not the error, its exit status and output below are.
+            match stdin.write_all(server_url.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(failure(format!("writing the server URL: {e}")));
+                }
+                _ => {}
+            }
         }
         let output = child
             .wait_with_output()
