@@ -101,7 +101,7 @@ check() {
 }
 expect() { if ! eval "$1"; then echo "expected: $1"; return 1; fi; }
 
-# A release like the release workflow publishes it, signed with a throwaway P-256 key.
+# A release like the release workflow publishes it, signed with a throwaway assay key.
 case "$(uname -m)" in
   x86_64 | amd64) target=x86_64-unknown-linux-gnu ;;
   aarch64 | arm64) target=aarch64-unknown-linux-gnu ;;
@@ -116,9 +116,9 @@ make_release() {
   tar -C "$v" -czf "$v/$name.tar.gz" "$name"
   rm -rf "${v:?}/$name"
   (cd "$v" && sha256sum ./*.tar.gz | sed 's# \./# #' > SHA256SUMS)
-  openssl ecparam -name prime256v1 -genkey -noout -out "$keys/release.key"
-  openssl ec -in "$keys/release.key" -pubout -out "$keys/release.pub" 2> /dev/null
-  openssl dgst -sha256 -sign "$keys/release.key" "$v/SHA256SUMS" | openssl base64 -A > "$v/SHA256SUMS.sig"
+  # Signed the way .github/workflows/release.yml signs: by assay itself (cosign sign-blob).
+  ASSAY_PASSWORD=release-test "$assay" key generate --output-key-prefix "$keys/release" > /dev/null
+  ASSAY_PASSWORD=release-test "$assay" sign-blob "$v/SHA256SUMS" --key "$keys/release.key" > "$v/SHA256SUMS.sig"
   openssl ecparam -name prime256v1 -genkey -noout -out "$keys/other.key"
   openssl ec -in "$keys/other.key" -pubout -out "$keys/other.pub" 2> /dev/null
 }
@@ -180,7 +180,31 @@ test_setup_wrong_key() {
   expect '[ "$rc" -ne 0 ]' && expect 'grep -q "does not verify" "$work/setup-wrongkey.log"' \
     && expect '[ -z "$(out setup-wrongkey path)" ]'
 }
+test_setup_db() {
+  # `db: update` from an OSV export served on loopback, named in the workspace's assay.yaml.
+  local dir=$work/setup-db port pid rc=0
+  mkdir -p "$dir/ws" "$dir/www" "$dir/tmp"
+  (cd fixtures/osv/pypi && "$py" -c 'import sys, zipfile, glob; z = zipfile.ZipFile(sys.argv[1], "w"); [z.write(f) for f in sorted(glob.glob("*.json"))]' "$dir/www/osv.zip")
+  port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$py" -m http.server "$port" --bind 127.0.0.1 --directory "$dir/www" > /dev/null 2>&1 &
+  pid=$!
+  printf 'db:\n  urls:\n    - http://127.0.0.1:%s/osv.zip\n' "$port" > "$dir/ws/assay.yml.tmp"
+  mv "$dir/ws/assay.yml.tmp" "$dir/ws/assay.yaml"
+  for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/osv.zip" -o /dev/null && break; sleep 0.1; done
+  "$py" scripts/ci-wrappers/composite.py actions/setup/action.yml --workdir "$dir/ws" \
+    --env "RUNNER_TOOL_CACHE=$dir/tool-cache" --env "RUNNER_TEMP=$dir/tmp" --summary "$dir/summary.md" \
+    --outputs-json "$dir/out.json" --input "download-url=file://$release" --input "version=v$assay_version" \
+    --input "public-key=$keys/release.pub" --input db=update | tee "$dir/log" || rc=$?
+  kill "$pid" 2> /dev/null || true
+  [ "$rc" -eq 0 ] || return 1
+  local db
+  db=$(out setup-db db)
+  expect '[ "$db" = "$dir/tmp/assay-db/assay.db" ] && [ -s "$db" ]' \
+    && expect '"$assay" db info --db "$db" --format json | grep -q PyPI' \
+    && expect '"$py" -c "import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))[\"env\"].get(\"ASSAY_DB\") == sys.argv[2] else 1)" "$dir/out.json" "$db"'
+}
 check "actions/setup: signed release installs, outputs path/version, adds to PATH" test_setup_signed
+check "actions/setup: db=update installs the database from assay.yaml's OSV export, exports ASSAY_DB" test_setup_db
 check "actions/setup: public key given as PEM text" test_setup_pem_text
 check "actions/setup: without a key, checksum only (notice)" test_setup_unsigned
 check "actions/setup: tampered tarball is refused and not kept" test_setup_tampered

@@ -28,6 +28,9 @@ pub enum Command {
     /// (CycloneDX 1.6/1.5 JSON or XML, SPDX 2.3 JSON or tag-value).
     #[command(after_help = SBOM_EXAMPLES)]
     Sbom(SbomArgs),
+    /// Work with a JSON report: post it as a GitHub pull-request comment that later runs update.
+    #[command(subcommand, after_help = crate::report_cmd::EXAMPLES)]
+    Report(crate::report_cmd::ReportCommand),
     /// List the built-in rules.
     #[command(after_help = RULES_EXAMPLES)]
     Rules(RulesArgs),

@@ -14,6 +14,7 @@ mod output;
 mod policy_cmd;
 mod progress;
 mod promote_cmd;
+mod report_cmd;
 mod results_attestation;
 mod rules_cmd;
 mod sbom_cmd;
@@ -90,6 +91,7 @@ fn main() -> ExitCode {
         Command::Approvals(a) => promote_cmd::approvals(a),
         Command::History(a) => promote_cmd::history(a),
         Command::Sbom(a) => sbom_cmd::run(a),
+        Command::Report(a) => report_cmd::run(a),
         Command::Policy(args::PolicyCommand::Test(a)) => policy_cmd::test(a),
         Command::Db(args::DbCommand::Build { from, output }) => {
             db_cmd::build(from, output.as_deref())
