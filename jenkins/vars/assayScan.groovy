@@ -20,6 +20,8 @@ import dev.assay.Shell
  *   reportDir     where assay-junit.xml, assay.sarif and assay.json go (default 'assay-reports')
  *   assay         the assay binary (default: env.ASSAY_BIN, else 'assay' from PATH; see assayInstall)
  *   publish       publish with junit and recordIssues (default true)
+ *   id            the warnings-ng id and name of the published SARIF (default 'assay'); give each
+ *                 assayScan of one build its own, as warnings-ng accepts an id once per build
  *   onFindings    what findings that fail the gate do to the build: 'FAILURE' (default: the
  *                 build fails and stops), 'UNSTABLE' (marked unstable, the pipeline goes on) or
  *                 'NONE' (only the return value tells)
@@ -29,7 +31,7 @@ import dev.assay.Shell
 def call(Map args = [:]) {
     def known = ['target', 'format', 'output', 'severity', 'failOn', 'exitCode', 'policy', 'profile',
                  'config', 'ignorefile', 'scanners', 'ignoreUnfixed', 'reportDir', 'assay', 'publish',
-                 'onFindings']
+                 'onFindings', 'id']
     def unknown = args.keySet().findAll { !(it in known) }
     if (unknown) {
         error("assayScan: unknown parameter(s) ${unknown.join(', ')}")
@@ -74,9 +76,10 @@ def call(Map args = [:]) {
     int rc = sh(script: script, returnStatus: true, label: 'assay scan')
 
     if (args.publish != false) {
+        String issuesId = (args.id ?: 'assay').toString()
         junit(testResults: junitFile, allowEmptyResults: true, skipMarkingBuildUnstable: true)
         recordIssues(enabledForFailure: true, skipPublishingChecks: true,
-                     tools: [sarif(pattern: sarifFile, id: 'assay', name: 'assay')])
+                     tools: [sarif(pattern: sarifFile, id: issuesId, name: issuesId)])
     }
 
     if (rc == 0) {

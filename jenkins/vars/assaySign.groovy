@@ -36,7 +36,7 @@ def call(Map args = [:]) {
     (args.annotations ?: [:]).each { k, v -> sign += ['-a', "${k}=${v}".toString()] }
     lines << command(sign + ['--', image])
     if (args.sbom) {
-        lines << command([bin, 'sbom', '--format', 'cyclonedx-json', '--output', 'assay-reports/sbom.cdx.json',
+        lines << command([bin, 'sbom', '--format', 'cyclonedx-json', '--output', 'assay-reports/sbom-attested.cdx.json',
                           '--attest', '--key', '$ASSAY_KEY', '--', image])
     }
     if (args.scan) {
