@@ -36,6 +36,7 @@ command -v groovy > /dev/null 2>&1 || need_apt+=(groovy)
 command -v java > /dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v openssl > /dev/null 2>&1 || need_apt+=(openssl)
 command -v git > /dev/null 2>&1 || need_apt+=(git)
+[ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)
 command -v curl > /dev/null 2>&1 || need_apt+=(curl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "ci-wrappers: installing Debian packages: ${need_apt[*]}"
@@ -415,11 +416,31 @@ test_gitlab_template() {
   gitlab_run "$dir" assay-scan --variable "ASSAY_BIN=$assay" | tee "$work/gl-template.log" || return 1
   job_result assay-scan "WARN 1" "$work/gl-template.log" && check_gitlab_reports "$dir" assay-scan
 }
+# A real registry (Debian's docker-registry) on a free loopback port, with the demo image pushed,
+# for the templates that scan a registry image. Stopped when the script exits.
+registry=""
+start_registry() {
+  [ -n "$registry" ] && return 0
+  local port data=$work/registry
+  port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p "$data/storage"
+  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$data/storage" "$port" > "$data/config.yml"
+  /usr/bin/docker-registry serve "$data/config.yml" > "$data/log" 2>&1 &
+  registry_pid=$!
+  for _ in $(seq 150); do curl -fs "http://127.0.0.1:$port/v2/" > /dev/null && break; sleep 0.1; done
+  curl -fs "http://127.0.0.1:$port/v2/" > /dev/null || { echo "docker-registry did not start:"; cat "$data/log"; return 1; }
+  "$py" scripts/ci-wrappers/push_layout.py fixtures/images/demo-app 1.0 "127.0.0.1:$port" demo/app > /dev/null || return 1
+  registry=127.0.0.1:$port
+}
+trap '[ -z "${registry_pid:-}" ] || kill "$registry_pid" 2> /dev/null; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
+
 test_gitlab_container_scanning() {
   local dir
   dir=$(gitlab_project container)
+  start_registry || return 1
   "$assay" db build --from fixtures/osv --output "$dir/demo.db" > /dev/null || return 1
-  printf '%s\n' 'include:' '  - local: Assay-Scan.gitlab-ci.yml' 'variables:' "  CS_IMAGE: oci:$root/fixtures/images/demo-app:1.0" \
+  printf '%s\n' 'include:' '  - local: Assay-Scan.gitlab-ci.yml' 'variables:' "  CS_IMAGE: $registry/demo/app:1.0" \
     "  ASSAY_DB: $dir/demo.db" 'assay-container-scanning:' '  allow_failure:' '    exit_codes: [1]' > "$dir/.gitlab-ci.yml"
   gitlab_run "$dir" assay-container-scanning --variable "ASSAY_BIN=$assay" | tee "$work/gl-container.log" || return 1
   local a=$dir/.gitlab-ci-local/artifacts/assay-container-scanning
@@ -474,7 +495,7 @@ test_gitlab_example() {
   expect 'grep -q "assay-scan" "$work/gl-example.log"'
 }
 check "gitlab-ci-local: template job with ASSAY_BIN, findings allowed (exit 1), SAST/JUnit/SARIF/JSON valid" test_gitlab_template
-check "gitlab-ci-local: CS_IMAGE container scanning of the demo image: container_scanning report and CycloneDX SBOM valid" test_gitlab_container_scanning
+check "gitlab-ci-local: CS_IMAGE container scanning of the demo image in a local registry: container_scanning report and CycloneDX SBOM valid" test_gitlab_container_scanning
 test_gitlab_sign_sbom_promote() {
   local dir password
   password=$(cat fixtures/keys/PASSWORD)
@@ -491,7 +512,9 @@ test_gitlab_sign_sbom_promote() {
     '  ASSAY_SBOM_SPDX: "true"' > "$dir/.gitlab-ci.yml"
   local vars=(--variable "ASSAY_BIN=$assay" --variable "ASSAY_PASSWORD=$password"
     --variable "ASSAY_SIGNING_KEY=$dir/fixtures/keys/build.key" --variable "ASSAY_PROMOTE_KEY=$dir/fixtures/keys/build.key")
-  gitlab_run "$dir" assay-sbom "${vars[@]}" | tee "$work/gl-sbom.log" || return 1
+  # The SBOM job reads the image from the local registry (the same image as the test layout).
+  start_registry || return 1
+  gitlab_run "$dir" assay-sbom "${vars[@]}" --variable "CS_IMAGE=$registry/demo/app:1.0" | tee "$work/gl-sbom.log" || return 1
   job_result assay-sbom PASS "$work/gl-sbom.log" || return 1
   local a=$dir/.gitlab-ci-local/artifacts
   if [ -f "$root/../shared/tools/conformance" ]; then
