@@ -353,13 +353,110 @@ check "actions/sign + actions/promote: sign and attest on a layout, denied befor
 
 # --- GitLab CI ---------------------------------------------------------------------------------
 gitlab_files=(gitlab-templates/*.gitlab-ci.yml gitlab-templates/examples/.gitlab-ci.yml)
+component_template() { # NAME: the template a component mirrors
+  case $1 in
+    scan) echo gitlab-templates/Assay-Scan.gitlab-ci.yml ;;
+    sbom) echo gitlab-templates/Assay-SBOM.gitlab-ci.yml ;;
+    sign) echo gitlab-templates/Assay-Sign.gitlab-ci.yml ;;
+    promote) echo gitlab-templates/Assay-Promote.gitlab-ci.yml ;;
+  esac
+}
+component_render() { # NAME OUT INPUT...: render components/assay-NAME, same scripts as its template, both parts valid
+  local name=$1 out=$2
+  shift 2
+  "$py" scripts/ci-wrappers/gitlab_component.py "gitlab-templates/components/assay-$name/template.yml" "$out" \
+    --same-scripts-as "$(component_template "$name")" "$@" \
+    && "$venv/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "$out/spec.yml" "$out/body.yml"
+}
+rendered() { # OUT JOB EXPR...: each Python expression over `job` (the rendered job named JOB) holds
+  "$py" - "$@" <<'PY'
+import sys, yaml
+job = yaml.safe_load(open(sys.argv[1] + "/body.yml", encoding="utf-8")).get(sys.argv[2])
+if job is None:
+    sys.exit(f"no job {sys.argv[2]} in {sys.argv[1]}/body.yml")
+for expr in sys.argv[3:]:
+    if not eval(expr, {"job": job}):
+        sys.exit(f"expected {expr}; the job: {job}"[:3000])
+PY
+}
 test_component_render() {
-  "$py" scripts/ci-wrappers/gitlab_component.py gitlab-templates/components/assay-scan/template.yml "$work/component" \
-    --same-scripts-as gitlab-templates/Assay-Scan.gitlab-ci.yml \
-    && "$venv/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "$work/component/spec.yml" "$work/component/body.yml"
+  component_render scan "$work/component"
+}
+test_component_sbom_render() {
+  component_render sbom "$work/c-sbom" \
+    && rendered "$work/c-sbom" assay-sbom 'job["stage"] == "test"' 'job["variables"]["CS_IMAGE"] == "$CI_REGISTRY_IMAGE:$CI_COMMIT_SHA"' \
+      'job["variables"]["ASSAY_SBOM_SPDX"] == "false"' 'job["artifacts"]["reports"] == {"cyclonedx": "gl-sbom-report.cdx.json"}' \
+      'job["image"] == {"name": "docker.io/library/buildpack-deps:bookworm-curl"}' 'job["variables"]["ASSAY_VERSION"] == "latest"' \
+    && component_render sbom "$work/c-sbom-in" --input job_name=sbom-app --input stage=build --input spdx=true \
+      --input "cs_image=registry.example.com/app@sha256:$(printf '%064d' 0)" --input version=0.4.1 --input image=debian:12 \
+    && rendered "$work/c-sbom-in" sbom-app 'job["stage"] == "build"' 'job["variables"]["ASSAY_SBOM_SPDX"] == "true"' \
+      'job["variables"]["CS_IMAGE"].startswith("registry.example.com/app@sha256:")' 'job["variables"]["ASSAY_VERSION"] == "0.4.1"' \
+      'job["image"] == {"name": "debian:12"}'
+}
+test_component_sign_render() {
+  component_render sign "$work/c-sign" \
+    && rendered "$work/c-sign" assay-sign 'job["stage"] == "test"' 'job["variables"]["ASSAY_SIGN_SBOM"] == "true"' \
+      'job["variables"]["ASSAY_SIGN_SCAN"] == "true"' 'job["variables"]["ASSAY_DB"] == ""' \
+      '"ASSAY_SIGNING_KEY" not in job["variables"] and "ASSAY_PASSWORD" not in job["variables"]' \
+    && component_render sign "$work/c-sign-in" --input job_name=sign-app --input sign_sbom=false --input sign_scan=false \
+      --input db=/cache/assay.db --input cs_image=oci:build/app:1.0 --input assay_bin=/usr/local/bin/assay \
+    && rendered "$work/c-sign-in" sign-app 'job["variables"]["ASSAY_SIGN_SBOM"] == "false"' 'job["variables"]["ASSAY_SIGN_SCAN"] == "false"' \
+      'job["variables"]["ASSAY_DB"] == "/cache/assay.db"' 'job["variables"]["CS_IMAGE"] == "oci:build/app:1.0"' \
+      'job["variables"]["ASSAY_BIN"] == "/usr/local/bin/assay"'
+}
+test_component_promote_render() {
+  # A manual job (blocking, as under the template's rules) in the production environment.
+  component_render promote "$work/c-promote" --input destination=registry.example.com/app:1.0 \
+    && rendered "$work/c-promote" assay-promote 'job["stage"] == "deploy"' \
+      'job["environment"] == {"name": "production", "deployment_tier": "production"}' \
+      'job["rules"] == [{"when": "manual"}]' '"allow_failure" not in job and "when" not in job' \
+      'job["variables"]["ASSAY_PROMOTE_DESTINATION"] == "registry.example.com/app:1.0"' \
+      'job["variables"]["ASSAY_PROMOTE_POLICY"] == "policies/golden-image.yaml"' \
+      'job["variables"]["ASSAY_AUDIT_LOG"] == "assay-promotions.jsonl"' 'job["variables"]["ASSAY_GITLAB_DEPLOYMENT_ID"] == ""' \
+      '"ASSAY_PROMOTE_KEY" not in job["variables"] and "ASSAY_PASSWORD" not in job["variables"]' \
+    && component_render promote "$work/c-promote-in" --input job_name=promote-eu --input environment=production-eu \
+      --input deployment_tier=staging --input 'source=oci:images/test:1.0' --input 'destination=prod.example.com/app:$CI_COMMIT_TAG' \
+      --input policy=release/policy.yaml --input audit_log=audit/promotions.jsonl --input deployment_id=42 \
+    && rendered "$work/c-promote-in" promote-eu 'job["environment"] == {"name": "production-eu", "deployment_tier": "staging"}' \
+      'job["rules"] == [{"when": "manual"}]' 'job["variables"]["ASSAY_PROMOTE_SOURCE"] == "oci:images/test:1.0"' \
+      'job["variables"]["ASSAY_PROMOTE_DESTINATION"] == "prod.example.com/app:$CI_COMMIT_TAG"' \
+      'job["variables"]["ASSAY_PROMOTE_POLICY"] == "release/policy.yaml"' 'job["variables"]["ASSAY_AUDIT_LOG"] == "audit/promotions.jsonl"' \
+      'job["variables"]["ASSAY_GITLAB_DEPLOYMENT_ID"] == "42"'
+}
+refused() { # MESSAGE COMMAND...: the command fails and says MESSAGE
+  local msg=$1
+  shift
+  if "$@" > "$work/refused.log" 2>&1; then echo "accepted: $*"; return 1; fi
+  grep -qF -- "$msg" "$work/refused.log" || { echo "expected \"$msg\" from: $*"; cat "$work/refused.log"; return 1; }
+}
+test_component_refusals() {
+  local c=gitlab-templates/components bad=$work/c-bad
+  mkdir -p "$bad"
+  refused "input destination is required" "$py" scripts/ci-wrappers/gitlab_component.py "$c/assay-promote/template.yml" "$bad/1" \
+    && refused "input deployment_tier: 'prod' is not one of" \
+      "$py" scripts/ci-wrappers/gitlab_component.py "$c/assay-promote/template.yml" "$bad/2" --input destination=x --input deployment_tier=prod \
+    && refused "input spdx: 'yes' is not a boolean" \
+      "$py" scripts/ci-wrappers/gitlab_component.py "$c/assay-sbom/template.yml" "$bad/3" --input spdx=yes \
+    && refused "unknown input severity_threshold" \
+      "$py" scripts/ci-wrappers/gitlab_component.py "$c/assay-sign/template.yml" "$bad/4" --input severity_threshold=HIGH \
+    || return 1
+  # A component whose script drifted from its template's, and comparisons with the wrong job.
+  sed 's/--format spdx-json/--format spdx-tag-value/' "$c/assay-sbom/template.yml" > "$bad/sbom.yml"
+  expect '! cmp -s "$bad/sbom.yml" "$c/assay-sbom/template.yml"' \
+    && refused "the component's script differs from the template's .assay-sbom" \
+      "$py" scripts/ci-wrappers/gitlab_component.py "$bad/sbom.yml" "$bad/5" --same-scripts-as gitlab-templates/Assay-SBOM.gitlab-ci.yml \
+    && refused "the component's script differs from the template's .assay-sign" \
+      "$py" scripts/ci-wrappers/gitlab_component.py "$c/assay-sbom/template.yml" "$bad/6" \
+      --same-scripts-as gitlab-templates/Assay-Sign.gitlab-ci.yml --template-job .assay-sign \
+    && refused "has no job .assay-sbom with a script" \
+      "$py" scripts/ci-wrappers/gitlab_component.py "$c/assay-sbom/template.yml" "$bad/7" --same-scripts-as gitlab-templates/Assay-Scan.gitlab-ci.yml
 }
 check "schema vendor.gitlab-ci: ${gitlab_files[*]}" "$venv/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci "${gitlab_files[@]}"
-check "GitLab component: renders with its defaults, valid, same scripts as the template" test_component_render
+check "GitLab component assay-scan: renders with its defaults, valid, same scripts as the template" test_component_render
+check "GitLab component assay-sbom: renders with defaults and with inputs, valid, same scripts as Assay-SBOM" test_component_sbom_render
+check "GitLab component assay-sign: renders with defaults and with inputs, valid, same scripts as Assay-Sign" test_component_sign_render
+check "GitLab component assay-promote: manual job in production (name configurable), renders with inputs, valid, same scripts as Assay-Promote" test_component_promote_render
+check "GitLab components: missing/unknown/out-of-options/mistyped inputs and drifted scripts are refused" test_component_refusals
 
 test_install_identical() {
   "$py" - gitlab-templates/*.gitlab-ci.yml <<'PY'
@@ -534,6 +631,101 @@ test_gitlab_sign_sbom_promote() {
 check "gitlab-ci-local: Assay-SBOM (CycloneDX + SPDX valid), Assay-Promote denied (4) before Assay-Sign and approvals, promoted after" test_gitlab_sign_sbom_promote
 check "gitlab-ci-local: template installs the signed release (CS_SEVERITY_THRESHOLD=HIGH); tampered tarball refused" test_gitlab_release_install
 check "gitlab-ci-local: the CI/CD component rendered with inputs runs, reports valid" test_gitlab_component
+test_gitlab_component_sbom() {
+  local dir a
+  dir=$(gitlab_project component-sbom)
+  start_registry || return 1
+  component_render sbom "$work/c-sbom-run" --input "assay_bin=$assay" --input "cs_image=$registry/demo/app:1.0" \
+    --input spdx=true --input job_name=sbom-component || return 1
+  { echo 'stages: [test]'; cat "$work/c-sbom-run/body.yml"; } > "$dir/.gitlab-ci.yml"
+  gitlab_run "$dir" sbom-component | tee "$work/gl-c-sbom.log" || return 1
+  a=$dir/.gitlab-ci-local/artifacts/sbom-component
+  job_result sbom-component PASS "$work/gl-c-sbom.log" \
+    && expect 'grep -qF "+ assay sbom $registry/demo/app:1.0 --format cyclonedx-json" "$work/gl-c-sbom.log"' \
+    && "$py" - "$a/gl-sbom-report.cdx.json" "$a/gl-sbom-report.spdx.json" <<'PY' || return 1
+import json, sys
+cdx = json.load(open(sys.argv[1], encoding="utf-8"))
+spdx = json.load(open(sys.argv[2], encoding="utf-8"))
+assert cdx["bomFormat"] == "CycloneDX" and cdx["specVersion"] == "1.6", cdx.get("specVersion")
+assert len(cdx["components"]) >= 7, f"{len(cdx['components'])} components"
+assert all(c.get("name") and c.get("type") for c in cdx["components"])
+assert spdx["spdxVersion"] == "SPDX-2.3" and spdx["dataLicense"] == "CC0-1.0"
+assert len(spdx["packages"]) >= 7, f"{len(spdx['packages'])} packages"
+print(f"{len(cdx['components'])} CycloneDX components, {len(spdx['packages'])} SPDX packages")
+PY
+  if [ -f "$root/../shared/tools/conformance" ]; then
+    "$py" "$root/../shared/tools/conformance" "$a/gl-sbom-report.cdx.json" "$a/gl-sbom-report.spdx.json"
+  fi
+}
+test_gitlab_components_sign_promote() {
+  local dir password images=$work/gl-c-images
+  password=$(cat fixtures/keys/PASSWORD)
+  dir=$(gitlab_project components-golden)
+  mkdir -p "$dir/policies" "$dir/fixtures"
+  cp -R fixtures/keys "$dir/fixtures/keys"
+  cp policies/golden-image.yaml "$dir/policies/"
+  rm -rf "$images" && mkdir -p "$images" && cp -R fixtures/images/demo-app "$images/test"
+  "$assay" db build --from fixtures/osv --output "$dir/demo.db" > /dev/null || return 1
+  component_render sign "$work/c-sign-run" --input "assay_bin=$assay" --input "cs_image=oci:$images/test:1.0" \
+    --input "db=$dir/demo.db" --input job_name=sign-component \
+    && component_render promote "$work/c-promote-run" --input "assay_bin=$assay" --input "source=oci:$images/test:1.0" \
+      --input "destination=oci:$images/prod:1.0" --input job_name=promote-component || return 1
+  { echo 'stages: [test, deploy]'; cat "$work/c-sign-run/body.yml" "$work/c-promote-run/body.yml"; } > "$dir/.gitlab-ci.yml"
+  local vars=(--variable "ASSAY_PASSWORD=$password" --variable "ASSAY_SIGNING_KEY=$dir/fixtures/keys/build.key"
+    --variable "ASSAY_PROMOTE_KEY=$dir/fixtures/keys/build.key")
+  # Denied before the signature, attestations and approvals: exit 4, nothing written.
+  gitlab_run "$dir" promote-component "${vars[@]}" | tee "$work/gl-c-denied.log" || true
+  job_result promote-component "FAIL 4" "$work/gl-c-denied.log" && expect '[ ! -e "$images/prod" ]' || return 1
+  gitlab_run "$dir" sign-component "${vars[@]}" | tee "$work/gl-c-sign.log" || return 1
+  job_result sign-component PASS "$work/gl-c-sign.log" && expect 'grep -q "attestation/vuln/v1" "$work/gl-c-sign.log"' || return 1
+  ASSAY_PASSWORD=$password "$assay" approve "oci:$images/test:1.0" --key fixtures/keys/release-manager-1.key > /dev/null 2>&1 \
+    && ASSAY_PASSWORD=$password "$assay" approve "oci:$images/test:1.0" --key fixtures/keys/release-manager-2.key > /dev/null 2>&1 || return 1
+  gitlab_run "$dir" promote-component "${vars[@]}" | tee "$work/gl-c-promote.log" || return 1
+  job_result promote-component PASS "$work/gl-c-promote.log" \
+    && "$assay" verify "oci:$images/prod:1.0" --key fixtures/keys/build.pub > /dev/null \
+    && expect '[ -s "$dir/.gitlab-ci-local/artifacts/promote-component/assay-promotions.jsonl" ]'
+}
+gitlab_preview() { # DIR: the merged configuration gitlab-ci-local reads (stdout; its messages on stderr)
+  git -C "$1" add -A && git -C "$1" -c user.email=ci@example.invalid -c user.name=ci commit -q --allow-empty -m demo || return 1
+  (cd "$1" && "$gcl" --no-color --home "$1/.home" --preview)
+}
+test_gitlab_components_include() {
+  # gitlab-ci-local's own spec:inputs interpolation (`include: local:` with `inputs:`) gives the
+  # same jobs as gitlab_component.py for the same inputs, and refuses a missing required input.
+  local dir=$work/gl-components-include c
+  mkdir -p "$dir"
+  for c in scan sbom sign promote; do cp "gitlab-templates/components/assay-$c/template.yml" "$dir/assay-$c.yml"; done
+  git -C "$dir" init -q
+  printf '%s\n' 'stages: [build, test, deploy]' 'include:' \
+    '  - local: assay-scan.yml' '    inputs:' '      severity_threshold: HIGH' '      allow_failure: true' '      exit_code: 7' \
+    '  - local: assay-sbom.yml' '    inputs:' '      job_name: sbom-app' '      stage: build' '      spdx: true' \
+    '  - local: assay-sign.yml' '    inputs:' '      sign_scan: false' '      db: /cache/assay.db' \
+    '  - local: assay-promote.yml' '    inputs:' '      destination: prod.example.com/app:1.0' '      environment: production-eu' \
+    > "$dir/.gitlab-ci.yml"
+  gitlab_preview "$dir" > "$dir/preview.yml" || return 1
+  component_render scan "$dir/r-scan" --input severity_threshold=HIGH --input allow_failure=true --input exit_code=7 \
+    && component_render sbom "$dir/r-sbom" --input job_name=sbom-app --input stage=build --input spdx=true \
+    && component_render sign "$dir/r-sign" --input sign_scan=false --input db=/cache/assay.db \
+    && component_render promote "$dir/r-promote" --input destination=prod.example.com/app:1.0 --input environment=production-eu \
+    || return 1
+  "$py" - "$dir" <<'PY' || return 1
+import sys, yaml
+d = sys.argv[1]
+preview = yaml.safe_load(open(f"{d}/preview.yml", encoding="utf-8"))
+for r in ("scan", "sbom", "sign", "promote"):
+    ((name, job),) = yaml.safe_load(open(f"{d}/r-{r}/body.yml", encoding="utf-8")).items()
+    if preview.get(name) != job:
+        diff = sorted(k for k in set(job) | set(preview.get(name) or {}) if job.get(k) != (preview.get(name) or {}).get(k))
+        sys.exit(f"{name}: gitlab-ci-local and gitlab_component.py differ in {diff}")
+    print(f"{name}: same job")
+PY
+  sed -i 's#      destination: prod.example.com/app:1.0#      policy: release.yaml#' "$dir/.gitlab-ci.yml"
+  ! gitlab_preview "$dir" > "$dir/missing.log" 2>&1 || { echo "gitlab-ci-local accepted a missing destination"; return 1; }
+  expect 'grep -q "destination. input: required value has not been provided" "$dir/missing.log"'
+}
+check "gitlab-ci-local: the four components included with inputs interpolate to the same jobs as gitlab_component.py; missing input refused" test_gitlab_components_include
+check "gitlab-ci-local: the SBOM component (cs_image in a local registry, spdx=true) runs, CycloneDX and SPDX valid" test_gitlab_component_sbom
+check "gitlab-ci-local: the sign and promote components: promote denied (4) before signing and approvals, promoted after" test_gitlab_components_sign_promote
 check "gitlab-ci-local: the example .gitlab-ci.yml parses and lists assay-scan" test_gitlab_example
 
 # --- Jenkins -----------------------------------------------------------------------------------
