@@ -211,6 +211,16 @@ fn open(endpoint: &Endpoint) -> Result<Place, Failure> {
     Place::open(endpoint, false).map_err(|e| failure(e.into()))
 }
 
+/// The digest the image resolves to and the store of its evidence (signatures,
+/// attestations), pinned to that digest.
+fn evidence_store(
+    endpoint: &Endpoint,
+) -> Result<(Digest, assay_promote::store::EvidenceStore), Failure> {
+    let (digest, _) = open(endpoint)?.resolve().map_err(|e| failure(e.into()))?;
+    let store = assay_promote::store::open(endpoint, &digest).map_err(failure)?;
+    Ok((digest, store))
+}
+
 fn read_private_key(path: &Path) -> Result<assay_promote::evidence::KeySigner, Failure> {
     let text =
         std::fs::read(path).map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
@@ -475,8 +485,7 @@ pub fn approve(args: &ApproveArgs) -> anyhow::Result<u8> {
     let signer = read_private_key(&args.key)?;
     let expires = args.expires.as_deref().map(expires).transpose()?;
     let image = endpoint(&args.image, &args.registry)?;
-    let place = open(&image)?;
-    let (digest, _) = place.resolve().map_err(|e| failure(e.into()))?;
+    let (digest, store) = evidence_store(&image)?;
     if image.location.digest().is_none() {
         note(&format!(
             "approving {}@{digest} (the tag was resolved to its digest)",
@@ -502,7 +511,7 @@ pub fn approve(args: &ApproveArgs) -> anyhow::Result<u8> {
             &digest,
         ),
     };
-    promote::approve(&place, &approval, &digest, &signer).map_err(failure)?;
+    promote::approve(&store, &approval, &signer).map_err(failure)?;
     let verb = if args.reject { "rejected" } else { "approved" };
     output::emit(None, format!("{verb} {}@{digest}\n", args.image).as_bytes())?;
     Ok(0)
@@ -518,10 +527,8 @@ pub fn approvals(args: &ApprovalsArgs) -> anyhow::Result<u8> {
         }
     }
     let image = endpoint(&args.image, &args.registry)?;
-    let place = open(&image)?;
-    let (digest, _) = place.resolve().map_err(|e| failure(e.into()))?;
-    let listed =
-        promote::approvals(&place, &digest, &keys, clock::now_seconds()).map_err(failure)?;
+    let (digest, store) = evidence_store(&image)?;
+    let listed = promote::approvals(&store, &keys, clock::now_seconds()).map_err(failure)?;
     let out = match args.format {
         Format::Json => json(&serde_json::json!({"digest": digest, "approvals": listed}))?,
         Format::Table => {
@@ -584,9 +591,8 @@ pub fn history(args: &HistoryArgs) -> anyhow::Result<u8> {
         None => {
             let keys = read_public_keys(&args.key)?;
             let image = endpoint(&args.image, &args.registry)?;
-            let place = open(&image)?;
-            let (digest, _) = place.resolve().map_err(|e| failure(e.into()))?;
-            let entries = promote::history(&place, &digest, &keys).map_err(failure)?;
+            let (digest, store) = evidence_store(&image)?;
+            let entries = promote::history(&store, &keys).map_err(failure)?;
             (digest.to_string(), entries)
         }
     };

@@ -593,15 +593,12 @@ pub fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<u8> {
         Err(_) if !Path::new(&args.signature).exists() => args.signature.clone(),
         Err(e) => return Err(Failure::input(format!("{}: {e}", args.signature)).into()),
     };
-    match verifier(&args.verifier)? {
+    let verifier = verifier(&args.verifier)?;
+    match &verifier {
         Verifier::Key(key) => {
-            assay_sign::verify_blob(&key, &bytes, &signature).map_err(failure)?;
+            assay_sign::verify_blob(key, &bytes, &signature).map_err(failure)?;
         }
-        Verifier::Keyless {
-            trust,
-            identity,
-            issuer,
-        } => {
+        Verifier::Keyless { trust, .. } => {
             let (Some(cert), Some(bundle)) = (&args.certificate, &args.bundle) else {
                 return Err(Failure::input(
                     "keyless verification needs --certificate and --bundle",
@@ -612,31 +609,8 @@ pub fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<u8> {
             let bundle = String::from_utf8_lossy(&read_file(bundle)?).into_owned();
             let found = trust
                 .verify(&bytes, &signature, &cert, "", &bundle)
+                .and_then(|found| verifier.check_identity(found))
                 .map_err(failure)?;
-            if let Some(want) = identity
-                && !found.subject.contains(&want)
-            {
-                return Err(Failure {
-                    code: DENIED,
-                    message: format!(
-                        "certificate identity is {}, not {want}",
-                        found.subject.join(", ")
-                    ),
-                }
-                .into());
-            }
-            if let Some(want) = issuer
-                && found.issuer.as_deref() != Some(want.as_str())
-            {
-                return Err(Failure {
-                    code: DENIED,
-                    message: format!(
-                        "certificate issuer is {}, not {want}",
-                        found.issuer.as_deref().unwrap_or("unknown")
-                    ),
-                }
-                .into());
-            }
             #[allow(clippy::print_stderr)]
             {
                 eprintln!(

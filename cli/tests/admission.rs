@@ -21,7 +21,7 @@ use common::{assay, run};
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::{Value, json};
 
-const PROMOTION: &str = "https://assay.dev/attestations/promotion/v1";
+const PROMOTION: &str = assay_promote::PROMOTION_PREDICATE_TYPE;
 
 fn push(host: &str, repo: &str, tag: &str, content: &str) -> Digest {
     let image = ImageSpec::new()

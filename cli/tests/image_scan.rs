@@ -322,6 +322,42 @@ fn lock_files_in_a_directory_are_checked_for_vulnerabilities() {
     );
 }
 
+#[test]
+fn a_lock_file_named_on_the_command_line_is_checked_and_needs_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path());
+    let lock = dir.path().join("package-lock.json");
+    std::fs::write(&lock, LOCK).unwrap();
+    let (code, stdout, stderr) = run(assay()
+        .arg("scan")
+        .arg(&lock)
+        .args(["-f", "json", "--db"])
+        .arg(&db));
+    assert_eq!(code, 1, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule_id"] == "CVE-2021-23337" && f["package"]["name"] == "lodash"),
+        "{stdout}"
+    );
+    assert_eq!(report["targets"][0]["kind"], "lockfile");
+
+    // Asked explicitly, a missing database is an input error, as for an image.
+    let (code, stdout, stderr) = run(assay()
+        .arg("scan")
+        .arg(&lock)
+        .arg("--db")
+        .arg(dir.path().join("missing.db")));
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stderr.contains("missing.db: no vulnerability database"),
+        "{stderr}"
+    );
+}
+
 /// A Red Hat advisory as OSV publishes them: per product stream, naming binary packages at
 /// epoch:version-release. Written for the test (`TEST-` id), not a real advisory.
 const RHSA_TEST: &str = r#"{

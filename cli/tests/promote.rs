@@ -370,19 +370,17 @@ fn the_shipped_policy_promotes_a_layout_with_the_demo_keys() {
         .to_string(),
     )
     .unwrap();
-    let promote = || {
+    let promote_with = |policy: &str, extra: &[&str]| {
         let mut c = demo();
-        c.args([
-            "promote",
-            &image,
-            &prod,
-            "--policy",
-            "policies/golden-image.yaml",
-        ])
-        .args(["--key", &key("build.key")]);
+        c.args(["promote", &image, &prod, "--policy", policy])
+            .args(["--key", &key("build.key")])
+            .args(extra);
         let (code, out, err) = run(&mut c);
         (code, flat(&out), err)
     };
+    let promote = || promote_with("policies/golden-image.yaml", &[]);
+    // The same requirements written in Rego (policies/golden-image.rego).
+    let promote_rego = |extra: &[&str]| promote_with("policies/golden-image-rego.yaml", extra);
     ok(demo().args(["sign", &image, "--key", &key("build.key")]));
     let sbom = dir.join("sbom.json").display().to_string();
     let scan = dir.join("scan.json").display().to_string();
@@ -413,11 +411,23 @@ fn the_shipped_policy_promotes_a_layout_with_the_demo_keys() {
         out.contains("FAIL approved by release-manager-1 (1 of 2 required)"),
         "{out}"
     );
+    let (code, out, _) = promote_rego(&[]);
+    assert_eq!(code, 4, "{out}");
+    assert!(
+        out.contains("approvals FAIL 1 of 2 release managers approved"),
+        "{out}"
+    );
     assert!(
         !dir.join("prod").exists(),
         "a denied promotion wrote the destination"
     );
     ok(demo().args(["approve", &image, "--key", &key("release-manager-2.key")]));
+    let (code, out, err) = promote_rego(&["--dry-run"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("rego pass no assay.promote rule denies"),
+        "{out}"
+    );
     let (code, out, err) = promote();
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("pass scanned 10m ago: no findings"), "{out}");

@@ -295,7 +295,12 @@ fn walk_directory(dir: &Path, scanners: &[&dyn Scanner]) -> (Vec<Detection>, Vec
         let Ok(meta) = entry.metadata() else {
             continue;
         };
-        if meta.len() <= max && scanners.iter().any(|s| s.wants(&relative)) {
+        // Each scanner with its own limits (`wants_sized`): one scanner's large limit must
+        // not make another's paths be read at that size.
+        if scanners
+            .iter()
+            .any(|s| s.wants_sized(&relative, meta.len()))
+        {
             wanted.push((relative, path.to_path_buf(), meta));
         }
     }

@@ -25,6 +25,16 @@ impl FileKind {
 /// dumps); a file named explicitly is always read.
 pub const MAX_WALKED_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
+/// Whether a language cataloger reads this path as a lock file or manifest of packages
+/// (`Cargo.lock`, `package-lock.json`, `requirements.txt`, ...; compiled binaries are left
+/// to image scans). The same test the directory walk applies, so `assay scan Cargo.lock`
+/// and `assay scan .` agree on what a lock file is.
+pub fn is_lockfile(relative: &str) -> bool {
+    assay_analyze::CATALOGERS.iter().any(|c| {
+        c.wants(relative) && !assay_analyze::lang::EXECUTABLE_CATALOGERS.contains(&c.name())
+    })
+}
+
 /// The kind of a file from its name: `Dockerfile`, `Containerfile`, `Dockerfile.*`,
 /// `*.Dockerfile` (any case), `*.yaml`, `*.yml`, `*.json`.
 pub fn kind_from_name(path: &Path) -> Option<FileKind> {
@@ -110,10 +120,7 @@ pub fn walk(root: &Path) -> Walked {
                     .unwrap_or(path)
                     .to_string_lossy()
                     .replace('\\', "/");
-                if assay_analyze::CATALOGERS.iter().any(|c| {
-                    c.wants(&relative)
-                        && !assay_analyze::lang::EXECUTABLE_CATALOGERS.contains(&c.name())
-                }) {
+                if is_lockfile(&relative) {
                     lockfiles.push(path.to_path_buf());
                 }
                 let Some(kind) = kind_from_name(path) else {

@@ -23,6 +23,8 @@ pub struct ImageScan {
     pub findings: Vec<Finding>,
     /// Files that failed to parse and walker warnings, one line each.
     pub warnings: Vec<String>,
+    /// The licenses of its packages, when the license scanner ran.
+    pub license_summary: Option<assay_core::LicenseSummary>,
 }
 
 /// How images are reached: the flags `scan` and `sbom` share.
@@ -405,6 +407,10 @@ pub fn scan(
     if settings.exclude_base_image {
         super::base::exclude_base_findings(&mut findings, base_image.as_ref());
     }
+    let license_summary = settings
+        .scanners
+        .contains(&FindingKind::License)
+        .then(|| assay_analyze::license::summary(&catalog.inventory.packages));
     Ok(ImageScan {
         target: TargetSummary {
             name,
@@ -414,5 +420,6 @@ pub fn scan(
         },
         findings,
         warnings,
+        license_summary,
     })
 }

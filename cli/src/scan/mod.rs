@@ -46,6 +46,8 @@ struct Outcome {
     findings: Vec<Finding>,
     errors: Vec<ScanError>,
     rule_docs: Vec<RuleDoc>,
+    /// Images' license summaries by target name (license scanner only).
+    license_summary: std::collections::BTreeMap<String, assay_core::LicenseSummary>,
 }
 
 fn display_name(path: &Path) -> String {
@@ -94,6 +96,20 @@ fn collect(target: &Target) -> Result<(Vec<Input>, bool, Found), Failure> {
                 }],
                 true,
                 Found::default(),
+            ))
+        }
+        Target::File(path)
+            if path
+                .file_name()
+                .is_some_and(|n| discover::is_lockfile(&n.to_string_lossy())) =>
+        {
+            Ok((
+                Vec::new(),
+                true,
+                Found {
+                    layouts: Vec::new(),
+                    lockfiles: vec![path.clone()],
+                },
             ))
         }
         Target::File(path) => {
@@ -362,6 +378,10 @@ fn scan_layouts(
                 for w in &scanned.warnings {
                     warn(w);
                 }
+                if let Some(summary) = scanned.license_summary {
+                    out.license_summary
+                        .insert(scanned.target.name.clone(), summary);
+                }
                 out.targets.push(scanned.target);
                 out.findings.extend(scanned.findings);
             }
@@ -531,10 +551,22 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         for w in &scanned.warnings {
             warn(w);
         }
+        if let Some(summary) = scanned.license_summary {
+            outcome
+                .license_summary
+                .insert(scanned.target.name.clone(), summary);
+        }
         outcome.targets.push(scanned.target);
         outcome.findings.extend(scanned.findings);
     }
-    if let Some(database) = found_database(&found, &settings, &mut outcome) {
+    // A lock file named on the command line is asked to be checked: without a database
+    // that is an error (as for an image), not the directory walk's warning.
+    let database = if matches!(target, Target::File(_)) && !found.lockfiles.is_empty() {
+        image::open_database(&settings)?
+    } else {
+        found_database(&found, &settings, &mut outcome)
+    };
+    if let Some(database) = database {
         scan_layouts(&found.layouts, &settings, &database, &mut outcome);
         scan_lockfiles(&found.lockfiles, &target, &database, &mut outcome);
     }
@@ -557,6 +589,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     report.created_at = clock::source_date_epoch().map(clock::rfc3339);
     report.targets = outcome.targets;
     report.errors = outcome.errors;
+    report.license_summary = outcome.license_summary;
     let all_findings = outcome.findings;
     for mut finding in all_findings {
         if settings.ignore_unfixed

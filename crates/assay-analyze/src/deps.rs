@@ -186,27 +186,36 @@ fn cargo(content: &[u8], out: &mut Vec<Dependency>) {
         return;
     };
     // Only registry/git packages are catalogued (the cataloger skips path packages, which
-    // have no `source`), so only edges between those can be linked.
-    let catalogued = |p: &CargoPackage| p.source.is_some();
-    for package in lock.package.iter().filter(|p| catalogued(p)) {
-        let Some(parent) = purl("cargo", None, &package.name, &package.version, &[]) else {
+    // have no `source`), so only edges between those can be linked; purls as the cataloger
+    // writes them (git and other-registry packages carry their origin as a qualifier).
+    let locked_purl = |p: &CargoPackage| {
+        let source = p.source.as_deref()?;
+        crate::lang::rust::locked_purl(&p.name, &p.version, source)
+    };
+    // Packages by name: a lock of a thousand packages names each dependency by name (and
+    // version when several are locked), so a scan per edge would be quadratic.
+    let mut by_name: std::collections::HashMap<&str, Vec<&CargoPackage>> =
+        std::collections::HashMap::new();
+    for p in &lock.package {
+        by_name.entry(p.name.as_str()).or_default().push(p);
+    }
+    for package in &lock.package {
+        let Some(parent) = locked_purl(package) else {
             continue;
         };
         for spec in &package.dependencies {
             let mut words = spec.split_whitespace();
             let name = words.next().unwrap_or("");
             let version = words.next();
-            let mut matching = lock
-                .package
-                .iter()
-                .filter(|p| p.name == name && version.is_none_or(|v| p.version == v));
+            let mut matching = by_name
+                .get(name)
+                .into_iter()
+                .flatten()
+                .filter(|p| version.is_none_or(|v| p.version == v));
             let (Some(child), None) = (matching.next(), matching.next()) else {
                 continue;
             };
-            if !catalogued(child) {
-                continue;
-            }
-            if let Some(child) = purl("cargo", None, &child.name, &child.version, &[]) {
+            if let Some(child) = locked_purl(child) {
                 out.push(Dependency {
                     parent: parent.clone(),
                     child,
@@ -306,5 +315,37 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
             ]
         );
         assert!(edges("Cargo.lock", "not toml [").is_empty());
+    }
+
+    #[test]
+    fn cargo_edges_name_git_packages_by_the_purl_the_cataloger_gives_them() {
+        let lock = r#"
+[[package]]
+name = "serde"
+version = "1.0.200"
+source = "sparse+https://index.crates.io/"
+dependencies = ["forked"]
+
+[[package]]
+name = "forked"
+version = "0.3.0"
+source = "git+https://github.com/acme/forked#abc123"
+"#;
+        let file = crate::File {
+            path: "Cargo.lock",
+            content: lock.as_bytes(),
+            layer: None,
+            distro: None,
+        };
+        let component = crate::Cataloger::catalog(&crate::lang::rust::CargoLock, &file)
+            .unwrap()
+            .into_iter()
+            .find(|p| p.name == "forked")
+            .and_then(|p| p.purl)
+            .unwrap();
+        assert_eq!(
+            edges("Cargo.lock", lock),
+            [format!("pkg:cargo/serde@1.0.200 -> {component}")]
+        );
     }
 }

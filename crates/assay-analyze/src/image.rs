@@ -194,9 +194,30 @@ fn catalog_found<'a>(
             problems.extend(parsed.problems);
         }
     }
+    for package in &mut packages {
+        package.licenses = spdx_licenses(std::mem::take(&mut package.licenses));
+    }
     let mut inventory = Inventory::new(distro, packages);
     inventory.dependencies = crate::deps::dependencies(&files);
     (inventory, problems)
+}
+
+/// Declared licenses as SPDX expressions where they map to one
+/// ([`crate::license::to_spdx`]: Debian's `GPL-2+` is `GPL-2.0-or-later`, `MIT License` is
+/// `MIT`), the text as written otherwise; empty ones dropped, duplicates after mapping
+/// dropped. SBOMs then carry SPDX ids and expressions rather than each ecosystem's spelling.
+fn spdx_licenses(declared: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(declared.len());
+    for license in declared {
+        if license.trim().is_empty() {
+            continue;
+        }
+        let mapped = crate::license::to_spdx(&license).unwrap_or(license);
+        if !out.contains(&mapped) {
+            out.push(mapped);
+        }
+    }
+    out
 }
 
 /// Wants what any cataloger wants, and `os-release`.

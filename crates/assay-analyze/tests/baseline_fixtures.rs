@@ -58,6 +58,7 @@ fn raised(
         diff_id: None,
     };
     let mut entries = Vec::new();
+    let mut wanted: Vec<(String, Vec<u8>, u32, u64, u64)> = Vec::new();
     for (path, is_dir) in &paths {
         let (mode, uid, gid) = overrides.get(path.as_str()).copied().unwrap_or(if *is_dir {
             (0o755, 0, 0)
@@ -69,16 +70,9 @@ fn raised(
         } else {
             fs::read(dir.join(path)).unwrap()
         };
-        if !is_dir && scanner.wants(path) {
-            let file = ContentFile {
-                path,
-                content: &content,
-                layer: &layer,
-                mode,
-                uid,
-                gid,
-            };
-            assert!(scanner.scan(&file).is_empty());
+        let size = content.len() as u64;
+        if !is_dir && scanner.wants_sized(path, size) {
+            wanted.push((path.clone(), content, mode, uid, gid));
         }
         entries.push(Entry {
             path: path.clone(),
@@ -90,10 +84,25 @@ fn raised(
             mode,
             uid,
             gid,
-            size: content.len() as u64,
+            size,
             mtime: 0,
             layer: 0,
         });
+    }
+    // What the runner hands over: the wanted files, sorted by path (`paths` is).
+    let files: Vec<ContentFile<'_>> = wanted
+        .iter()
+        .map(|(path, content, mode, uid, gid)| ContentFile {
+            path,
+            content,
+            layer: &layer,
+            mode: *mode,
+            uid: *uid,
+            gid: *gid,
+        })
+        .collect();
+    for file in &files {
+        assert!(scanner.scan(file).is_empty());
     }
     let mut tree = FileTree::new();
     tree.apply_layer(entries, &mut |_| {});
@@ -101,6 +110,7 @@ fn raised(
         .scan_image(&ImageContext {
             config,
             tree: &tree,
+            files: &files,
         })
         .into_iter()
         .map(|h| (h.rule_id, h.message))
@@ -154,23 +164,27 @@ fn findings_name_the_line_and_the_drop_in_that_sets_the_value() {
         index: 0,
         diff_id: None,
     };
-    for (path, is_dir) in &paths {
-        if !is_dir && scanner.wants(path) {
-            let content = fs::read(dir.join("fail").join(path)).unwrap();
-            scanner.scan(&ContentFile {
-                path,
-                content: &content,
-                layer: &layer,
-                mode: 0o644,
-                uid: 0,
-                gid: 0,
-            });
-        }
-    }
+    let contents: Vec<(&String, Vec<u8>)> = paths
+        .iter()
+        .filter(|(path, is_dir)| !is_dir && scanner.wants(path))
+        .map(|(path, _)| (path, fs::read(dir.join("fail").join(path)).unwrap()))
+        .collect();
+    let files: Vec<ContentFile<'_>> = contents
+        .iter()
+        .map(|(path, content)| ContentFile {
+            path,
+            content,
+            layer: &layer,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        })
+        .collect();
     let tree = FileTree::new();
     let hits = scanner.scan_image(&ImageContext {
         config: None,
         tree: &tree,
+        files: &files,
     });
     let hit = hits.iter().find(|h| h.rule_id == "ASSAY-BL-010").unwrap();
     // The drop-in is read before sshd_config, as sshd does with its Include at the top.

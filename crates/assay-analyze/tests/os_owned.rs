@@ -93,7 +93,8 @@ fn dpkg_owned_files_are_not_language_packages_and_licenses_come_from_copyright()
         ]
     );
     let packages = &catalog.inventory.packages;
-    assert_eq!(packages[1].licenses, ["GPL-3+"]);
+    // The copyright file says `GPL-3+`; the inventory carries the SPDX expression.
+    assert_eq!(packages[1].licenses, ["GPL-3.0-or-later"]);
     assert!(packages[3].licenses.is_empty());
     assert!(packages[4].layer.as_deref().unwrap().starts_with("sha256:"));
 }

@@ -215,6 +215,20 @@ fn kyverno_export_verifies_signature_promotion_and_registry() {
         p.mode = Mode::Warn
     }))));
     assert_eq!(warn[0]["spec"]["validationFailureAction"], "Audit");
+
+    // Exempt images skip the registry rule too, as in the webhook.
+    let exempt = documents(&manifests::to_yaml(&manifests::kyverno(&policy(|p| {
+        p.exempt_images = vec!["registry.example.com/infra/*".into()]
+    }))));
+    let rules = exempt[0]["spec"]["rules"].as_array().unwrap();
+    assert_eq!(
+        rules[0]["validate"]["pattern"]["spec"]["containers"][0]["image"],
+        "registry.example.com/prod/* | registry.example.com/infra/*"
+    );
+    assert_eq!(
+        rules[1]["verifyImages"][0]["skipImageReferences"],
+        serde_json::json!(["registry.example.com/infra/*"])
+    );
 }
 
 #[test]
@@ -235,6 +249,25 @@ fn policy_controller_export_has_key_authorities_with_the_promotion_attestation()
     assert_eq!(
         authority["attestations"][0]["predicateType"],
         PROMOTION_PREDICATE_TYPE
+    );
+    assert_eq!(docs.len(), 1, "no exempt images, no exemption policy");
+
+    // Exempt images: a second policy that always passes, its globs crossing `/` as the
+    // policy file's do.
+    let docs = documents(&manifests::to_yaml(&manifests::policy_controller(&policy(
+        |p| p.exempt_images = vec!["registry.example.com/infra/*".into()],
+    ))));
+    assert_eq!(docs.len(), 2);
+    let exempt = &docs[1];
+    assert_eq!(exempt["kind"], "ClusterImagePolicy");
+    assert_eq!(exempt["metadata"]["name"], "assay-golden-images-exempt");
+    assert_eq!(
+        exempt["spec"]["images"],
+        serde_json::json!([{"glob": "registry.example.com/infra/**"}])
+    );
+    assert_eq!(
+        exempt["spec"]["authorities"],
+        serde_json::json!([{"name": "exempt", "static": {"action": "pass"}}])
     );
 }
 

@@ -452,6 +452,51 @@ async fn workload_templates_and_every_container_kind_are_checked() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_workload_kind_and_the_ephemeral_containers_subresource_are_checked() {
+    let server = start(policy(|_| {}), Arc::new(Fake::default())).await;
+    for kind in [
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "ReplicationController",
+        "Job",
+    ] {
+        let object = json!({"kind": kind, "metadata": {"name": "w", "namespace": "shop"},
+        "spec": {"template": {"spec": {
+            "containers": [{"name": "app", "image": image(GOOD)}],
+            "initContainers": [{"name": "init", "image": image(UNSIGNED)}],
+        }}}});
+        let r = admit(&server, &review(kind, "shop", object)).await;
+        assert_eq!(r["allowed"], false, "{kind}: {r}");
+        let m = message(&r);
+        assert!(m.contains("(initContainers/init)"), "{kind}: {m}");
+        assert!(!m.contains("containers/app"), "{kind}: {m}");
+    }
+    // `kubectl debug` adds an ephemeral container with an UPDATE of pods/ephemeralcontainers;
+    // the object is the Pod.
+    let mut body = review(
+        "Pod",
+        "shop",
+        json!({"kind": "Pod", "metadata": {"name": "web", "namespace": "shop"},
+               "spec": {"containers": [{"name": "app", "image": image(GOOD)}],
+                        "ephemeralContainers": [{"name": "debugger", "image": image(SIGNED_ONLY)}]}}),
+    );
+    body["request"]["operation"] = "UPDATE".into();
+    body["request"]["subResource"] = "ephemeralcontainers".into();
+    let r = admit(&server, &body).await;
+    let m = message(&r);
+    assert!(
+        m.contains("(ephemeralContainers/debugger): no assay promotion attestation"),
+        "{m}"
+    );
+    // Deletes carry no new image.
+    let mut body = review("Pod", "shop", pod("shop", &[&image(UNSIGNED)]));
+    body["request"]["operation"] = "DELETE".into();
+    assert_eq!(admit(&server, &body).await["allowed"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn results_are_cached_by_digest() {
     let fake = Arc::new(Fake::default());
     let server = start(policy(|_| {}), fake.clone()).await;

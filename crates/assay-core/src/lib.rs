@@ -17,7 +17,7 @@ pub mod target;
 pub use finding::{Finding, FindingKind, Location, PackageRef, Suppression};
 pub use lineage::{BaseImage, Dependency};
 pub use package::{Distro, Inventory, Package, purl};
-pub use report::{CheckedRule, Report, SCHEMA_VERSION, ScanError, TargetSummary};
+pub use report::{CheckedRule, LicenseSummary, Report, SCHEMA_VERSION, ScanError, TargetSummary};
 pub use rule::{Rule, RuleDoc, RuleTarget};
 pub use severity::{ParseSeverityError, Severity};
 pub use target::{ParseTargetError, Target};

@@ -27,7 +27,9 @@ pub struct Package {
     /// `Source: name (version)`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_version: Option<String>,
-    /// Declared licenses, as written (SPDX expressions where the ecosystem uses them).
+    /// Declared licenses: from an image or lock-file catalogue, SPDX expressions where the
+    /// declared text maps to one (Debian's `GPL-2+` becomes `GPL-2.0-or-later`), the text
+    /// as written otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub licenses: Vec<String>,
     /// The diff_id of the layer the record came from, for images.

@@ -72,6 +72,59 @@ pub struct Report {
     /// Inputs that could not be scanned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ScanError>,
+    /// The licenses of each image's packages, by target name, when the license scanner ran
+    /// (empty, and absent from the JSON, otherwise).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub license_summary: BTreeMap<String, LicenseSummary>,
+}
+
+/// How many packages of a target use each license and each license category: the overview
+/// next to the license findings (which only name what the policy rejects).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenseSummary {
+    /// Packages counted, with or without a license.
+    pub packages: usize,
+    /// Packages per category ([`LicenseSummary::CATEGORIES`]), of the declared licenses
+    /// taken together (OR picks the least restrictive choice, AND the most); only
+    /// categories that occur. Packages without a license are counted in `without_license`.
+    pub categories: BTreeMap<String, usize>,
+    /// Packages per declared license, as an SPDX id or expression (the declared text when
+    /// it is not SPDX); a package declaring several counts under each.
+    pub licenses: BTreeMap<String, usize>,
+    /// Packages with no license found.
+    pub without_license: usize,
+}
+
+impl LicenseSummary {
+    /// The category names, least restrictive first (the order to show them in).
+    pub const CATEGORIES: [&'static str; 5] = [
+        "permissive",
+        "weak-copyleft",
+        "strong-copyleft",
+        "network-copyleft",
+        "unknown",
+    ];
+
+    /// The categories that occur with their counts, in [`LicenseSummary::CATEGORIES`] order.
+    pub fn categories_in_order(&self) -> Vec<(&str, usize)> {
+        Self::CATEGORIES
+            .iter()
+            .filter_map(|c| self.categories.get(*c).map(|n| (*c, *n)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// The `n` most used licenses, most packages first, then by name.
+    pub fn top(&self, n: usize) -> Vec<(&str, usize)> {
+        let mut all: Vec<(&str, usize)> = self
+            .licenses
+            .iter()
+            .map(|(l, count)| (l.as_str(), *count))
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        all.truncate(n);
+        all
+    }
 }
 
 /// The producer of a report.
@@ -100,6 +153,7 @@ impl Report {
             filtered_out: 0,
             rules: BTreeMap::new(),
             errors: Vec::new(),
+            license_summary: BTreeMap::new(),
         }
     }
 
@@ -135,5 +189,41 @@ impl Report {
             .map(|k| (*k, self.findings.iter().filter(|f| f.kind == *k).count()))
             .filter(|(_, n)| *n > 0)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn license_summary_is_absent_from_json_when_empty_and_ordered_when_shown() {
+        let mut report = Report::new("x", "0.1.0");
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(!json.contains("license_summary"), "{json}");
+
+        let summary = LicenseSummary {
+            packages: 6,
+            categories: BTreeMap::from([
+                ("unknown".to_string(), 1),
+                ("strong-copyleft".to_string(), 2),
+                ("permissive".to_string(), 2),
+            ]),
+            licenses: BTreeMap::from([
+                ("MIT".to_string(), 2),
+                ("GPL-2.0-only".to_string(), 2),
+                ("BSD".to_string(), 1),
+            ]),
+            without_license: 1,
+        };
+        assert_eq!(
+            summary.categories_in_order(),
+            [("permissive", 2), ("strong-copyleft", 2), ("unknown", 1)]
+        );
+        assert_eq!(summary.top(2), [("GPL-2.0-only", 2), ("MIT", 2)]);
+        report.license_summary.insert("img".into(), summary.clone());
+        let back: Report = serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
+        assert_eq!(back.license_summary["img"], summary);
     }
 }

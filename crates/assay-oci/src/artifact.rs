@@ -7,8 +7,9 @@
 //! `artifactType`, the empty config (`{}`), and layers of the artifact's own media types, so
 //! any registry that stores images stores the artifact, and `oras`/`crane` can inspect it.
 //!
-//! Like [`crate::RemoteImage`], a [`Repository`] drives a private tokio runtime behind a
-//! blocking API; do not call it from inside another runtime.
+//! Like [`crate::RemoteImage`], a [`Repository`] drives the copy engine's registry client
+//! (retries, token renewal, resumed downloads) on its tokio runtime behind a blocking API;
+//! do not call it from inside another runtime.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,12 +20,15 @@ use std::path::Path;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
+use crate::copy::registry::{Policy, RegistryStore};
+use crate::copy::store::BlobStream;
+use crate::copy::{Backoff, CopyError, DEFAULT_RETRIES};
 use crate::digest::{Digest, Hasher};
 use crate::error::Error;
 use crate::manifest::Descriptor;
 use crate::media_type;
 use crate::reference::Reference;
-use crate::remote::{RemoteOptions, Session};
+use crate::remote::{RemoteOptions, pull_error as registry_error};
 
 /// The OCI empty descriptor's media type: the config of artifacts that need none.
 pub const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
@@ -94,11 +98,12 @@ impl ArtifactManifest {
 /// One repository of a registry, for pushing and fetching artifacts.
 pub struct Repository {
     name: String,
-    reference: oci_client::Reference,
-    pinned: Option<Digest>,
-    client: oci_client::Client,
-    auth: oci_client::secrets::RegistryAuth,
-    runtime: tokio::runtime::Runtime,
+    /// The tag or digest read and written.
+    target: String,
+    /// Reads ask tokens for pull only, so read-only credentials are enough for them.
+    pull: RegistryStore,
+    push: RegistryStore,
+    runtime: &'static tokio::runtime::Runtime,
     max_manifest: u64,
 }
 
@@ -113,39 +118,61 @@ impl fmt::Debug for Repository {
 impl Repository {
     /// Prepares a session with the repository `reference` names (no request is made yet).
     /// The reference's tag (default `latest`) is what [`Repository::push_manifest`] writes
-    /// and [`Repository::pull_manifest`] reads; a digest pins what is read.
+    /// and [`Repository::pull_manifest`] reads; a digest pins what is read. Requests go
+    /// through the copy engine's registry client, so they are retried [`DEFAULT_RETRIES`]
+    /// times with the default [`Backoff`] (see `crate::copy` for what is retried).
     ///
     /// # Errors
     /// [`Error::Read`] when the runtime cannot be started.
     pub fn connect(reference: &Reference, options: &RemoteOptions) -> Result<Repository, Error> {
+        Repository::connect_with(reference, options, DEFAULT_RETRIES, &Backoff::default())
+    }
+
+    /// [`Repository::connect`] with `retries` extra attempts per request and `backoff`'s
+    /// delays and idle timeout.
+    ///
+    /// # Errors
+    /// [`Error::Read`] when the runtime cannot be started.
+    pub fn connect_with(
+        reference: &Reference,
+        options: &RemoteOptions,
+        retries: u32,
+        backoff: &Backoff,
+    ) -> Result<Repository, Error> {
         let name = reference.to_string();
-        let Session {
-            runtime,
-            client,
-            auth,
-            reference: oci_ref,
-        } = Session::new(reference, options, &name)?;
-        runtime.block_on(client.store_auth_if_needed(oci_ref.resolve_registry(), &auth));
+        let runtime = crate::copy::runtime().map_err(|e| Error::Read {
+            what: format!("a runtime for {name}"),
+            source: io::Error::other(e),
+        })?;
+        let plain_http = options.plain_http.iter().any(|h| h == reference.registry());
+        let policy = Policy {
+            retries,
+            backoff: backoff.clone(),
+        };
+        let store = |push| {
+            RegistryStore::new(reference, &options.auth, plain_http, None, push, &policy)
+                .map_err(|e| registry_error(&name, e))
+        };
         Ok(Repository {
+            target: match reference.digest() {
+                Some(d) => d.to_string(),
+                None => reference.tag_or_latest().to_string(),
+            },
+            pull: store(false)?,
+            push: store(true)?,
             name,
-            reference: oci_ref,
-            pinned: reference.digest().cloned(),
-            client,
-            auth,
             runtime,
             max_manifest: options.limits.max_json,
         })
     }
 
-    fn registry_error(&self, what: &str, e: oci_client::errors::OciDistributionError) -> Error {
-        Error::Registry {
-            reference: format!("{}{what}", self.name),
-            source: Box::new(e),
-        }
+    fn error(&self, what: &str, e: CopyError) -> Error {
+        registry_error(&format!("{}{what}", self.name), e)
     }
 
     /// Uploads the file at `path` as a blob (streamed in 1 MiB chunks; hashed first, so the
-    /// registry checks what it received) and returns its descriptor.
+    /// registry checks what it received) and returns its descriptor. A blob the registry
+    /// already has is not sent again; an upload that breaks starts again from the file.
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be read, [`Error::Registry`] when the upload fails.
@@ -166,47 +193,62 @@ impl Repository {
             hasher.update(buf.get(..n).unwrap_or_default());
             size += n as u64;
         }
-        let digest = hasher.finish();
-        let file = File::open(path).map_err(io_error)?;
-        let stream = futures_util::stream::unfold(Some(file), |state| async move {
-            let mut file = state?;
-            let mut chunk = vec![0u8; CHUNK];
-            match file.read(&mut chunk) {
-                Ok(0) => None,
-                Ok(n) => {
-                    chunk.truncate(n);
-                    Some((Ok(bytes::Bytes::from(chunk)), Some(file)))
+        let desc = Descriptor::new(media_type, hasher.finish(), size);
+        let open = || -> Result<BlobStream, CopyError> {
+            let file = File::open(path).map_err(|source| CopyError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let path = path.to_path_buf();
+            let stream = futures_util::stream::unfold(Some(file), move |state| {
+                let path = path.clone();
+                async move {
+                    let mut file = state?;
+                    let mut chunk = vec![0u8; CHUNK];
+                    match file.read(&mut chunk) {
+                        Ok(0) => None,
+                        Ok(n) => {
+                            chunk.truncate(n);
+                            Some((Ok(bytes::Bytes::from(chunk)), Some(file)))
+                        }
+                        Err(source) => Some((Err(CopyError::Io { path, source }), None)),
+                    }
                 }
-                Err(e) => Some((
-                    Err(oci_client::errors::OciDistributionError::IoError(e)),
-                    None,
-                )),
-            }
-        });
+            });
+            Ok(stream.boxed())
+        };
+        let what = format!("blob {} from {}", desc.digest, path.display());
         self.runtime
-            .block_on(self.client.push_blob_stream(
-                &self.reference,
-                stream.boxed(),
-                &digest.to_string(),
-                Some(size),
-            ))
-            .map_err(|e| self.registry_error(&format!("@{digest}"), e))?;
-        Ok(Descriptor::new(media_type, digest, size))
+            .block_on(async {
+                if self.push.has_blob(&desc.digest).await? {
+                    return Ok(());
+                }
+                self.push.upload_with(&desc, open, &what).await
+            })
+            .map_err(|e| match e {
+                CopyError::Io { path, source } => Error::Io { path, source },
+                e => self.error(&format!("@{}", desc.digest), e),
+            })?;
+        Ok(desc)
     }
 
-    /// Uploads `bytes` as a blob and returns its descriptor.
+    /// Uploads `bytes` as a blob (unless the registry has it) and returns its descriptor.
     ///
     /// # Errors
     /// [`Error::Registry`] when the upload fails.
     pub fn push_blob_bytes(&self, bytes: &[u8], media_type: &str) -> Result<Descriptor, Error> {
-        let digest = Digest::sha256_of(bytes);
+        let desc = Descriptor::new(media_type, Digest::sha256_of(bytes), bytes.len() as u64);
+        let what = format!("blob {}", desc.digest);
+        let data = bytes::Bytes::copy_from_slice(bytes);
         self.runtime
-            .block_on(
-                self.client
-                    .push_blob(&self.reference, bytes.to_vec(), &digest.to_string()),
-            )
-            .map_err(|e| self.registry_error(&format!("@{digest}"), e))?;
-        Ok(Descriptor::new(media_type, digest, bytes.len() as u64))
+            .block_on(async {
+                if self.push.has_blob(&desc.digest).await? {
+                    return Ok(());
+                }
+                self.push.upload_bytes(&desc, data, &what).await
+            })
+            .map_err(|e| self.error(&format!("@{}", desc.digest), e))?;
+        Ok(desc)
     }
 
     /// Uploads `manifest` (and the empty config blob when it uses one) under the reference's
@@ -229,13 +271,12 @@ impl Repository {
             source: io::Error::other(e),
         })?;
         let digest = Digest::sha256_of(&body);
-        let content_type = http::HeaderValue::from_static(media_type::OCI_MANIFEST);
         self.runtime
             .block_on(
-                self.client
-                    .push_manifest_raw(&self.reference, body, content_type),
+                self.push
+                    .put_manifest(&body, media_type::OCI_MANIFEST, &self.target),
             )
-            .map_err(|e| self.registry_error("", e))?;
+            .map_err(|e| self.error("", e))?;
         Ok(digest)
     }
 
@@ -247,37 +288,28 @@ impl Repository {
     /// [`Error::LimitExceeded`] for an oversized manifest, [`Error::Read`] when it is not a
     /// manifest.
     pub fn pull_manifest(&self) -> Result<(Digest, ArtifactManifest), Error> {
-        let accepted = [media_type::OCI_MANIFEST];
-        let (bytes, _) = self
+        let fetched = self
             .runtime
             .block_on(
-                self.client
-                    .pull_manifest_raw(&self.reference, &self.auth, &accepted),
+                self.pull
+                    .get_manifest_limited(&self.target, self.max_manifest),
             )
-            .map_err(|e| self.registry_error("", e))?;
-        if bytes.len() as u64 > self.max_manifest {
-            return Err(Error::LimitExceeded {
-                what: format!("manifest of {}", self.name),
-                limit: self.max_manifest,
-                layer: None,
+            .map_err(|e| match e {
+                CopyError::InvalidManifest { .. } => Error::LimitExceeded {
+                    what: format!("manifest of {}", self.name),
+                    limit: self.max_manifest,
+                    layer: None,
+                },
+                e => self.error("", e),
+            })?;
+        let Some((bytes, _)) = fetched else {
+            return Err(Error::Registry {
+                reference: self.name.clone(),
+                source: "manifest unknown (no such artifact or tag)".into(),
             });
-        }
-        let digest = match &self.pinned {
-            Some(pinned) => {
-                let mut hasher = Hasher::new(pinned.algorithm());
-                hasher.update(&bytes);
-                let actual = hasher.finish();
-                if &actual != pinned {
-                    return Err(Error::DigestMismatch {
-                        what: format!("manifest of {}", self.name),
-                        expected: pinned.clone(),
-                        actual,
-                    });
-                }
-                actual
-            }
-            None => Digest::sha256_of(&bytes),
         };
+        // A pinned digest was checked by the fetch.
+        let digest = Digest::sha256_of(&bytes);
         let manifest = serde_json::from_slice(&bytes).map_err(|e| Error::Read {
             what: format!("manifest of {}", self.name),
             source: io::Error::new(io::ErrorKind::InvalidData, e),
@@ -286,8 +318,8 @@ impl Repository {
     }
 
     /// Streams the blob `descriptor` names into `out`, checking its size while reading and
-    /// its digest at the end. On an error `out` holds partial data: write to a temporary
-    /// file and keep it only on success.
+    /// its digest at the end. A download that breaks is resumed where it stopped. On an
+    /// error `out` holds partial data: write to a temporary file and keep it only on success.
     ///
     /// # Errors
     /// [`Error::Registry`], [`Error::SizeMismatch`] (more or fewer bytes than described),
@@ -297,18 +329,20 @@ impl Repository {
         let what = format!("blob {digest} of {}", self.name);
         let mut stream = self
             .runtime
-            .block_on(
-                self.client
-                    .pull_blob_stream(&self.reference, digest.to_string().as_str()),
-            )
-            .map_err(|e| self.registry_error(&format!("@{digest}"), e))?
-            .stream;
+            .block_on(self.pull.open_blob(digest, Some(descriptor.size)))
+            .map_err(|e| self.error(&format!("@{digest}"), e))?;
         let mut hasher = Hasher::new(digest.algorithm());
         let mut read = 0u64;
         while let Some(chunk) = self.runtime.block_on(stream.next()) {
-            let chunk = chunk.map_err(|source| Error::Read {
-                what: what.clone(),
-                source,
+            let chunk = chunk.map_err(|e| match e {
+                CopyError::SizeMismatch {
+                    expected, actual, ..
+                } => Error::SizeMismatch {
+                    what: what.clone(),
+                    expected,
+                    actual,
+                },
+                e => self.error(&format!("@{digest}"), e),
             })?;
             read += chunk.len() as u64;
             if read > descriptor.size {

@@ -1,20 +1,23 @@
-//! Images in a registry, through oci-client. oci-client is async and its `pull` holds whole
-//! layers in memory, so this source runs a private tokio runtime and turns each blob's byte
-//! stream into a blocking [`Read`] that the walker consumes chunk by chunk, through the same
-//! digest check as every other source.
+//! Images in a registry. Pulls go through the copy engine's registry client (retries with
+//! backoff, idle timeouts, token renewal, downloads resumed with `Range`), on the engine's
+//! tokio runtime; each blob's byte stream becomes a blocking [`Read`] that the walker consumes
+//! chunk by chunk, through the same digest check as every other source. `crate::artifact`
+//! uses the same client.
 //!
-//! Call it from blocking code (a plain thread or `spawn_blocking`): it drives its own runtime
-//! and cannot be used from inside another one.
+//! Call it from blocking code (a plain thread or `spawn_blocking`): it drives a runtime and
+//! cannot be used from inside another one.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Cursor, Read};
+use std::sync::Mutex;
 
 use futures_util::StreamExt;
-use futures_util::stream::BoxStream;
-use oci_client::client::{ClientConfig, ClientProtocol};
 
-use crate::digest::{Digest, Hasher};
+use crate::copy::registry::{Policy, RegistryStore};
+use crate::copy::store::BlobStream;
+use crate::copy::{Backoff, CopyError, DEFAULT_RETRIES};
+use crate::digest::Digest;
 use crate::error::Error;
 use crate::limits::Limits;
 use crate::manifest::Descriptor;
@@ -64,12 +67,14 @@ pub struct RemoteOptions {
 /// An image in a registry, `docker://REF`.
 pub struct RemoteImage {
     name: String,
-    reference: oci_client::Reference,
-    client: oci_client::Client,
-    auth: oci_client::secrets::RegistryAuth,
-    runtime: tokio::runtime::Runtime,
+    store: RegistryStore,
+    runtime: &'static tokio::runtime::Runtime,
     root: Descriptor,
     fetched: HashMap<Digest, Vec<u8>>,
+    /// Blob sizes named by the manifests read so far, so a download that ends short is
+    /// resumed rather than passed on truncated.
+    sizes: Mutex<HashMap<Digest, u64>>,
+    max_json: u64,
 }
 
 impl fmt::Debug for RemoteImage {
@@ -82,7 +87,7 @@ impl fmt::Debug for RemoteImage {
 }
 
 /// The manifest types asked for; the registry picks which it serves.
-const ACCEPTED: [&str; 4] = [
+pub(crate) const ACCEPTED: [&str; 4] = [
     media_type::OCI_INDEX,
     media_type::DOCKER_MANIFEST_LIST,
     media_type::OCI_MANIFEST,
@@ -91,44 +96,45 @@ const ACCEPTED: [&str; 4] = [
 
 impl RemoteImage {
     /// Resolves `reference` to its manifest or index (one request); blobs are fetched when
-    /// opened. A pinned digest must match what the registry serves.
+    /// opened. A pinned digest must match what the registry serves. Failed requests are
+    /// retried [`DEFAULT_RETRIES`] times with the default [`Backoff`].
     pub fn open(reference: &Reference, options: &RemoteOptions) -> Result<RemoteImage, Error> {
+        RemoteImage::open_with(reference, options, DEFAULT_RETRIES, &Backoff::default())
+    }
+
+    /// [`RemoteImage::open`] with `retries` extra attempts per request and `backoff`'s
+    /// delays and idle timeout (the registry client is the copy engine's: see
+    /// `crate::copy` for what is retried and how downloads resume).
+    pub fn open_with(
+        reference: &Reference,
+        options: &RemoteOptions,
+        retries: u32,
+        backoff: &Backoff,
+    ) -> Result<RemoteImage, Error> {
         let name = format!("docker://{reference}");
-        let Session {
-            runtime,
-            client,
-            auth,
-            reference: oci_ref,
-        } = Session::new(reference, options, &name)?;
+        let plain_http = options.plain_http.iter().any(|h| h == reference.registry());
+        let policy = Policy {
+            retries,
+            backoff: backoff.clone(),
+        };
+        let runtime = crate::copy::runtime().map_err(|e| pull_error(&name, e))?;
+        let store = RegistryStore::new(reference, &options.auth, plain_http, None, false, &policy)
+            .map_err(|e| pull_error(&name, e))?;
+        let target = match reference.digest() {
+            Some(d) => d.to_string(),
+            None => reference.tag_or_latest().to_string(),
+        };
+        let max_json = options.limits.max_json;
         let (bytes, _) = runtime
-            .block_on(client.pull_manifest_raw(&oci_ref, &auth, &ACCEPTED))
-            .map_err(|e| Error::Registry {
+            .block_on(store.get_manifest_limited(&target, max_json))
+            .map_err(|e| pull_error(&name, e))?
+            .ok_or_else(|| Error::Registry {
                 reference: name.clone(),
-                source: Box::new(e),
+                source: "manifest unknown (no such image or tag)".into(),
             })?;
-        let limit = options.limits.max_json;
-        if bytes.len() as u64 > limit {
-            return Err(Error::LimitExceeded {
-                what: format!("manifest of {name}"),
-                limit,
-                layer: None,
-            });
-        }
+        // A pinned digest was checked by the fetch; a tag's bytes are named by their hash.
         let digest = match reference.digest() {
-            Some(pinned) => {
-                let mut hasher = Hasher::new(pinned.algorithm());
-                hasher.update(&bytes);
-                let actual = hasher.finish();
-                if &actual != pinned {
-                    let what = format!("manifest of {name}");
-                    return Err(Error::DigestMismatch {
-                        what,
-                        expected: pinned.clone(),
-                        actual,
-                    });
-                }
-                actual
-            }
+            Some(pinned) => pinned.clone(),
             None => Digest::sha256_of(&bytes),
         };
         let root = Descriptor::new(
@@ -136,28 +142,60 @@ impl RemoteImage {
             digest.clone(),
             bytes.len() as u64,
         );
-        let mut fetched = HashMap::new();
-        fetched.insert(digest, bytes.to_vec());
-        Ok(RemoteImage {
+        let image = RemoteImage {
             name,
-            reference: oci_ref,
-            client,
-            auth,
+            store,
             runtime,
             root,
-            fetched,
-        })
+            fetched: HashMap::new(),
+            sizes: Mutex::new(HashMap::new()),
+            max_json,
+        };
+        image.note_sizes(&bytes);
+        let mut image = image;
+        image.fetched.insert(digest, bytes);
+        Ok(image)
     }
 
-    fn registry_error(
-        &self,
-        digest: &Digest,
-        e: oci_client::errors::OciDistributionError,
-    ) -> Error {
-        Error::Registry {
-            reference: format!("{}@{digest}", self.name),
-            source: Box::new(e),
+    /// Remembers the sizes of the blobs a manifest names.
+    fn note_sizes(&self, manifest: &[u8]) {
+        if let (Ok(refs), Ok(mut sizes)) = (
+            crate::copy::parse_refs(manifest, &self.name),
+            self.sizes.lock(),
+        ) {
+            for d in refs.blobs {
+                sizes.insert(d.digest, d.size);
+            }
         }
+    }
+}
+
+/// A registry failure as the image sources report it: content errors keep their own
+/// variants (so the caller's exit code tells bad content from a broken network).
+pub(crate) fn pull_error(name: &str, e: CopyError) -> Error {
+    match e {
+        CopyError::DigestMismatch {
+            what,
+            expected,
+            actual,
+        } => Error::DigestMismatch {
+            what,
+            expected,
+            actual,
+        },
+        CopyError::SizeMismatch {
+            what,
+            expected,
+            actual,
+        } => Error::SizeMismatch {
+            what,
+            expected,
+            actual,
+        },
+        e => Error::Registry {
+            reference: name.to_string(),
+            source: Box::new(e),
+        },
     }
 }
 
@@ -186,18 +224,18 @@ fn document_media_type(bytes: &[u8]) -> &'static str {
 }
 
 /// A blob's byte stream as a blocking reader: each `read` waits for the next chunk.
-struct StreamReader<'a> {
-    runtime: &'a tokio::runtime::Runtime,
-    stream: BoxStream<'static, io::Result<bytes::Bytes>>,
+struct StreamReader {
+    runtime: &'static tokio::runtime::Runtime,
+    stream: BlobStream,
     chunk: bytes::Bytes,
 }
 
-impl Read for StreamReader<'_> {
+impl Read for StreamReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.chunk.is_empty() {
             match self.runtime.block_on(self.stream.next()) {
                 Some(Ok(chunk)) => self.chunk = chunk,
-                Some(Err(e)) => return Err(e),
+                Some(Err(e)) => return Err(io::Error::other(e)),
                 None => return Ok(0),
             }
         }
@@ -212,17 +250,25 @@ impl Read for StreamReader<'_> {
 
 impl BlobSource for RemoteImage {
     fn open_blob(&self, digest: &Digest) -> Result<BlobReader<'_>, Error> {
-        let digest_text = digest.to_string();
+        let size = self.sizes.lock().ok().and_then(|s| s.get(digest).copied());
+        let name = format!("{}@{digest}", self.name);
+        // Configs are small: read whole and verified here, so wrong bytes are fetched again.
+        if let Some(size) = size
+            && size <= self.max_json
+        {
+            let bytes = self
+                .runtime
+                .block_on(self.store.get_blob_verified(digest, size))
+                .map_err(|e| pull_error(&name, e))?;
+            return Ok(Box::new(Cursor::new(bytes)));
+        }
         let stream = self
             .runtime
-            .block_on(
-                self.client
-                    .pull_blob_stream(&self.reference, digest_text.as_str()),
-            )
-            .map_err(|e| self.registry_error(digest, e))?;
+            .block_on(self.store.open_blob(digest, size))
+            .map_err(|e| pull_error(&name, e))?;
         Ok(Box::new(StreamReader {
-            runtime: &self.runtime,
-            stream: stream.stream,
+            runtime: self.runtime,
+            stream,
             chunk: bytes::Bytes::new(),
         }))
     }
@@ -231,15 +277,20 @@ impl BlobSource for RemoteImage {
         if let Some(bytes) = self.fetched.get(digest) {
             return Ok(Box::new(Cursor::new(bytes.clone())));
         }
-        let by_digest = self.reference.clone_with_digest(digest.to_string());
+        let name = format!("{}@{digest}", self.name);
         let (bytes, _) = self
             .runtime
             .block_on(
-                self.client
-                    .pull_manifest_raw(&by_digest, &self.auth, &ACCEPTED),
+                self.store
+                    .get_manifest_limited(&digest.to_string(), self.max_json),
             )
-            .map_err(|e| self.registry_error(digest, e))?;
-        Ok(Box::new(Cursor::new(bytes.to_vec())))
+            .map_err(|e| pull_error(&name, e))?
+            .ok_or_else(|| Error::Registry {
+                reference: name,
+                source: "manifest unknown".into(),
+            })?;
+        self.note_sizes(&bytes);
+        Ok(Box::new(Cursor::new(bytes)))
     }
 }
 
@@ -250,75 +301,5 @@ impl ImageSource for RemoteImage {
 
     fn root(&self) -> Result<Root, Error> {
         Ok(Root::Blob(self.root.clone()))
-    }
-}
-
-/// What every registry conversation starts with: a runtime, an oci-client configured for
-/// TLS (plain HTTP only for the hosts the options list), the credentials in oci-client's
-/// shape and the reference as oci-client names it. Shared by image pulls and artifacts.
-pub(crate) struct Session {
-    pub(crate) runtime: tokio::runtime::Runtime,
-    pub(crate) client: oci_client::Client,
-    pub(crate) auth: oci_client::secrets::RegistryAuth,
-    pub(crate) reference: oci_client::Reference,
-}
-
-impl Session {
-    /// Prepares a session for `reference`; `name` is how errors name it. No request is made.
-    pub(crate) fn new(
-        reference: &Reference,
-        options: &RemoteOptions,
-        name: &str,
-    ) -> Result<Session, Error> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|source| Error::Read {
-                what: format!("a runtime for {name}"),
-                source,
-            })?;
-        let protocol = if options.plain_http.is_empty() {
-            ClientProtocol::Https
-        } else {
-            ClientProtocol::HttpsExcept(options.plain_http.clone())
-        };
-        let client = oci_client::Client::new(ClientConfig {
-            protocol,
-            ..ClientConfig::default()
-        });
-        let auth = match &options.auth {
-            RegistryAuth::Anonymous => oci_client::secrets::RegistryAuth::Anonymous,
-            RegistryAuth::Basic { username, password } => {
-                oci_client::secrets::RegistryAuth::Basic(username.clone(), password.clone())
-            }
-            RegistryAuth::Bearer(token) => oci_client::secrets::RegistryAuth::Bearer(token.clone()),
-        };
-        let (registry, repository) = (
-            reference.registry().to_string(),
-            reference.repository().to_string(),
-        );
-        let oci_ref = match (reference.tag(), reference.digest()) {
-            (Some(tag), Some(digest)) => oci_client::Reference::with_tag_and_digest(
-                registry,
-                repository,
-                tag.to_string(),
-                digest.to_string(),
-            ),
-            (None, Some(digest)) => {
-                oci_client::Reference::with_digest(registry, repository, digest.to_string())
-            }
-            (_, None) => oci_client::Reference::with_tag(
-                registry,
-                repository,
-                reference.tag_or_latest().to_string(),
-            ),
-        };
-        Ok(Session {
-            runtime,
-            client,
-            auth,
-            reference: oci_ref,
-        })
     }
 }

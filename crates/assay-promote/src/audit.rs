@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::evaluate::Requirement;
 
-/// Predicate type URI of promotion records (documented in docs/promotion.md).
-pub const PREDICATE_TYPE: &str = "https://assay.dev/attestations/promotion/v1";
+/// Predicate type URI of promotion records: [`crate::PROMOTION_PREDICATE_TYPE`].
+pub use crate::PROMOTION_PREDICATE_TYPE as PREDICATE_TYPE;
 
 /// The tool that promoted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

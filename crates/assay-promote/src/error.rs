@@ -45,6 +45,7 @@ impl Error {
     pub fn is_network(&self) -> bool {
         match self {
             Error::Copy(e) => e.is_network(),
+            Error::Sign(e) => e.kind() == assay_sign::ErrorKind::Registry,
             _ => false,
         }
     }
@@ -53,5 +54,6 @@ impl Error {
     pub fn is_verification(&self) -> bool {
         matches!(self, Error::Verification(_))
             || matches!(self, Error::Copy(CopyError::DigestMismatch { .. }))
+            || matches!(self, Error::Sign(e) if e.kind() == assay_sign::ErrorKind::Verification)
     }
 }

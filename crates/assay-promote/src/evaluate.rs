@@ -8,8 +8,7 @@ use assay_oci::copy::Location;
 use serde::{Deserialize, Serialize};
 
 use crate::approval::{self, Verdict};
-use crate::cosign::Attached;
-use crate::evidence::{self, VerifiedStatement};
+use crate::evidence::{Evidence, VerifiedStatement};
 use crate::external::ExternalApproval;
 use crate::policy::{Policy, host_matches};
 use crate::severity::Severity;
@@ -74,19 +73,13 @@ pub struct Subject<'a> {
     pub now: i64,
 }
 
-fn first_reason(reasons: &[String], fallback: &str) -> String {
-    reasons
-        .first()
-        .cloned()
-        .unwrap_or_else(|| fallback.to_string())
-}
-
-/// Evaluates `policy` on the evidence. `base` is the base-image requirement, computed by
-/// the caller (it reads images); `None` when the policy has none.
+/// Evaluates `policy` on the evidence (gathered with the policy's keys, see
+/// [`Policy::evidence_keys`]). `base` is the base-image requirement, computed by the caller
+/// (it reads images); `None` when the policy has none.
 pub fn evaluate(
     policy: &Policy,
     subject: &Subject<'_>,
-    attached: &Attached,
+    evidence: &Evidence,
     base: Option<Requirement>,
     external: &[ExternalApproval],
 ) -> Decision {
@@ -121,35 +114,32 @@ pub fn evaluate(
         });
     }
     if !policy.signing_keys.is_empty() {
-        let (ok, why) = evidence::signatures(attached, subject.digest, &policy.signing_keys);
+        let ok = evidence.signatures_by(&policy.signing_keys);
         out.push(match ok.first() {
             Some(s) => Requirement::new(
                 "signature",
                 true,
                 format!("signed by {} ({})", s.signer, s.fingerprint),
             ),
+            None if !evidence.signatures_found => {
+                Requirement::new("signature", false, "no signature found")
+            }
             None => Requirement::new(
                 "signature",
                 false,
-                if attached.signatures.is_empty() {
-                    "no signature found".to_string()
-                } else {
-                    format!(
-                        "no signature by a trusted key ({}: {})",
-                        policy
-                            .signing_keys
-                            .iter()
-                            .map(|k| k.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        first_reason(&why, "none verifies")
-                    )
-                },
+                format!(
+                    "no signature by a trusted key ({})",
+                    evidence
+                        .signature_problems
+                        .iter()
+                        .map(|(key, why)| format!("{key}: {why}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
             ),
         });
     }
-    let (statements, att_why) =
-        evidence::statements(attached, subject.digest, &policy.attestation_keys);
+    let statements = evidence.statements_by(&policy.attestation_keys);
     if policy.sbom {
         let sbom = statements
             .iter()
@@ -165,8 +155,8 @@ pub fn evaluate(
                 false,
                 format!(
                     "no SBOM attestation by a trusted key{}",
-                    att_why
-                        .first()
+                    evidence
+                        .unverified_reason(&SBOM_PREDICATES)
                         .map(|w| format!(" ({w})"))
                         .unwrap_or_default()
                 ),
@@ -174,14 +164,19 @@ pub fn evaluate(
         });
     }
     if let Some(rule) = &policy.scan {
-        out.push(scan_requirement(rule, &statements, subject.now));
+        let unverified = evidence.unverified_reason(&[SCAN_PREDICATE]);
+        out.push(scan_requirement(
+            rule,
+            &statements,
+            unverified.as_deref(),
+            subject.now,
+        ));
     }
     if let Some(base) = base {
         out.push(base);
     }
     if let Some(rule) = &policy.approvals {
-        let (manager_statements, _) =
-            evidence::statements(attached, subject.digest, &rule.release_managers);
+        let manager_statements = evidence.statements_by(&rule.release_managers);
         out.push(approval_requirement(
             rule,
             &manager_statements,
@@ -189,7 +184,67 @@ pub fn evaluate(
             subject.now,
         ));
     }
+    if let Some(rules) = &policy.rego {
+        let input = rego_input(policy, subject, evidence, external, &out);
+        out.extend(rules.requirements(&input, &policy.path));
+    }
     Decision { requirements: out }
+}
+
+/// The document the policy's Rego rules see as `input` (docs/promotion.md, "Requirements in
+/// Rego"): only verified evidence, each piece named by the trusted key that verifies it.
+pub fn rego_input(
+    policy: &Policy,
+    subject: &Subject<'_>,
+    evidence: &Evidence,
+    external: &[ExternalApproval],
+    requirements: &[Requirement],
+) -> serde_json::Value {
+    let statements = evidence.statements_by(&policy.evidence_keys());
+    let found = approval::found(&statements, subject.now);
+    let (registry, layout) = match subject.source {
+        Location::Registry(r) => (Some(r.registry().to_string()), false),
+        Location::Layout { .. } => (None, true),
+    };
+    serde_json::json!({
+        "image": {
+            "source": subject.source.to_string(),
+            "registry": registry,
+            "layout": layout,
+            "digest": subject.digest.to_string(),
+        },
+        "now": subject.now,
+        "signatures": evidence
+            .signatures_by(&policy.signature_keys())
+            .iter()
+            .map(|s| serde_json::json!({"signer": s.signer, "fingerprint": s.fingerprint}))
+            .collect::<Vec<_>>(),
+        "attestations": statements
+            .iter()
+            .map(|s| serde_json::json!({
+                "signer": s.signer,
+                "predicateType": s.statement.predicate_type,
+                "predicate": s.statement.predicate,
+            }))
+            .collect::<Vec<_>>(),
+        "scans": statements
+            .iter()
+            .filter(|s| s.statement.predicate_type == SCAN_PREDICATE)
+            .map(|s| {
+                crate::rego::scan_entry(&s.signer, &scan_facts(&s.statement.predicate), subject.now)
+            })
+            .collect::<Vec<_>>(),
+        "approvals": votes(&found, external)
+            .iter()
+            .map(|v| serde_json::json!({
+                "person": v.person,
+                "decision": v.decision,
+                "channel": v.channel.unwrap_or("signed"),
+                "comment": v.comment,
+            }))
+            .collect::<Vec<_>>(),
+        "requirements": requirements,
+    })
 }
 
 /// A scan attestation's facts.
@@ -273,6 +328,7 @@ fn human_age(seconds: i64) -> String {
 fn scan_requirement(
     rule: &crate::policy::ScanRule,
     statements: &[VerifiedStatement],
+    unverified: Option<&str>,
     now: i64,
 ) -> Requirement {
     let name = "scan attestation";
@@ -282,7 +338,14 @@ fn scan_requirement(
         .map(|s| (scan_facts(&s.statement.predicate), s))
         .max_by_key(|(f, _)| f.time);
     let Some((facts, statement)) = newest else {
-        return Requirement::new(name, false, "no scan attestation by a trusted key");
+        return Requirement::new(
+            name,
+            false,
+            format!(
+                "no scan attestation by a trusted key{}",
+                unverified.map(|w| format!(" ({w})")).unwrap_or_default()
+            ),
+        );
     };
     let Some(time) = facts.time else {
         return Requirement::new(
@@ -449,15 +512,14 @@ fn approval_requirement(
 /// The release managers whose approval counted.
 pub fn approvers(
     policy: &Policy,
-    attached: &Attached,
-    digest: &Digest,
+    evidence: &Evidence,
     external: &[ExternalApproval],
     now: i64,
 ) -> Vec<String> {
     let Some(rule) = &policy.approvals else {
         return Vec::new();
     };
-    let (statements, _) = evidence::statements(attached, digest, &rule.release_managers);
+    let statements = evidence.statements_by(&rule.release_managers);
     let found = approval::found(&statements, now);
     let mut out: Vec<String> = votes(&found, external)
         .iter()

@@ -13,7 +13,11 @@
 //!   `CHANGES_REQUESTED`);
 //! - `GET /orgs/{org}/teams/{slug}/memberships/{username}`: `{state: "active"}` or 404;
 //! - GitLab `GET /projects/{id}/deployments/{deployment_id}`: `{status, approvals: [{user:
-//!   {username}, status: "approved"|"rejected", comment}]}`.
+//!   {username}, status: "approved"|"rejected", comment}]}`;
+//! - GitLab `GET /projects/{id}/deployments?environment={name}&order_by=id&sort=desc`: `[{id,
+//!   deployable: {id}}]`, to find the deployment of the running job when
+//!   `ASSAY_GITLAB_DEPLOYMENT_ID` is not set (GitLab gives a job no variable with its
+//!   deployment id, and its jobs API does not name the deployment).
 
 use serde::Deserialize;
 
@@ -49,10 +53,17 @@ pub struct CiContext {
     pub github_pull_request: Option<u64>,
     /// GitLab API base (`CI_API_V4_URL`).
     pub gitlab_api: Option<String>,
-    /// `GITLAB_TOKEN` or `CI_JOB_TOKEN` (never printed).
+    /// `GITLAB_TOKEN`, sent as `PRIVATE-TOKEN` (never printed).
     pub gitlab_token: Option<String>,
-    /// The deployment (`ASSAY_GITLAB_DEPLOYMENT_ID`).
+    /// `CI_JOB_TOKEN`, sent as `JOB-TOKEN` when there is no `GITLAB_TOKEN` (never printed).
+    pub gitlab_job_token: Option<String>,
+    /// The deployment (`ASSAY_GITLAB_DEPLOYMENT_ID`); when absent it is looked up from
+    /// the job and its environment.
     pub gitlab_deployment: Option<u64>,
+    /// The running job (`CI_JOB_ID`).
+    pub gitlab_job: Option<u64>,
+    /// The job's environment (`CI_ENVIRONMENT_NAME`).
+    pub gitlab_environment: Option<String>,
 }
 
 impl CiContext {
@@ -74,8 +85,11 @@ impl CiContext {
             github_run_id: var("GITHUB_RUN_ID").and_then(|v| v.parse().ok()),
             github_pull_request: pr,
             gitlab_api: var("CI_API_V4_URL"),
-            gitlab_token: var("GITLAB_TOKEN").or_else(|| var("CI_JOB_TOKEN")),
+            gitlab_token: var("GITLAB_TOKEN"),
+            gitlab_job_token: var("CI_JOB_TOKEN"),
             gitlab_deployment: var("ASSAY_GITLAB_DEPLOYMENT_ID").and_then(|v| v.parse().ok()),
+            gitlab_job: var("CI_JOB_ID").and_then(|v| v.parse().ok()),
+            gitlab_environment: var("CI_ENVIRONMENT_NAME"),
         }
     }
 }
@@ -248,38 +262,117 @@ struct GitlabUser {
     username: String,
 }
 
+/// An entry of the deployments list: the deployment and the job that runs it.
+#[derive(Debug, Deserialize)]
+struct ListedDeployment {
+    id: u64,
+    #[serde(default)]
+    deployable: Option<Deployable>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Deployable {
+    id: u64,
+}
+
+/// Deployments of one environment read when looking for the job's own: the newest first,
+/// one page. The running job's deployment was created when its pipeline was, so it is among
+/// the newest of its environment.
+const DEPLOYMENTS_PAGE: &str = "100";
+
+/// The GitLab REST API of one project, with the CI job's credentials.
+struct Gitlab<'a> {
+    client: reqwest::Client,
+    /// `{api}/projects/{url-encoded id or path}`.
+    project: String,
+    ci: &'a CiContext,
+}
+
+impl Gitlab<'_> {
+    /// GETs `{project}{path}` with `query` and parses the JSON answer.
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, Error> {
+        let mut url = reqwest::Url::parse(&format!("{}{path}", self.project))
+            .map_err(|e| Error::Input(format!("CI_API_V4_URL {}: {e}", self.project)))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let mut request = self.client.get(url.clone());
+        // A personal, project or group token goes in PRIVATE-TOKEN; GitLab takes the CI job
+        // token only in JOB-TOKEN.
+        if let Some(token) = &self.ci.gitlab_token {
+            request = request.header("PRIVATE-TOKEN", token);
+        } else if let Some(token) = &self.ci.gitlab_job_token {
+            request = request.header("JOB-TOKEN", token);
+        }
+        let response = request.send().await.map_err(|e| network(url.as_str(), e))?;
+        if !response.status().is_success() {
+            return Err(network(
+                url.as_str(),
+                format!("GitLab answered {}", response.status()),
+            ));
+        }
+        response.json().await.map_err(|e| network(url.as_str(), e))
+    }
+
+    /// The deployment whose approvals count: `ASSAY_GITLAB_DEPLOYMENT_ID`, else the one the
+    /// running job (`CI_JOB_ID`) performs in its environment (`CI_ENVIRONMENT_NAME`).
+    /// `None` outside such a job or when the job has no deployment in this project.
+    async fn deployment(&self) -> Result<Option<u64>, Error> {
+        if let Some(id) = self.ci.gitlab_deployment {
+            return Ok(Some(id));
+        }
+        let (Some(job), Some(environment)) = (self.ci.gitlab_job, &self.ci.gitlab_environment)
+        else {
+            return Ok(None);
+        };
+        let listed: Vec<ListedDeployment> = self
+            .get(
+                "/deployments",
+                &[
+                    ("environment", environment.as_str()),
+                    ("order_by", "id"),
+                    ("sort", "desc"),
+                    ("per_page", DEPLOYMENTS_PAGE),
+                ],
+            )
+            .await?;
+        Ok(listed
+            .into_iter()
+            .find(|d| d.deployable.as_ref().is_some_and(|j| j.id == job))
+            .map(|d| d.id))
+    }
+}
+
 /// GitLab approvals of the current deployment.
 pub async fn gitlab(
     rule: &GitlabRule,
     people: &[Person],
     ci: &CiContext,
 ) -> Result<Vec<ExternalApproval>, Error> {
-    let Some(deployment) = ci.gitlab_deployment else {
-        return Ok(Vec::new());
-    };
     let api = ci
         .gitlab_api
         .clone()
         .unwrap_or_else(|| "https://gitlab.com/api/v4".to_string());
-    // Project paths are URL-encoded (`group/project` -> `group%2Fproject`).
-    let project = rule.project.replace('/', "%2F");
-    let url = format!(
-        "{}/projects/{project}/deployments/{deployment}",
-        api.trim_end_matches('/')
-    );
-    let client = reqwest::Client::new();
-    let mut request = client.get(&url);
-    if let Some(token) = &ci.gitlab_token {
-        request = request.header("PRIVATE-TOKEN", token);
-    }
-    let response = request.send().await.map_err(|e| network(&url, e))?;
-    if !response.status().is_success() {
-        return Err(network(
-            &url,
-            format!("GitLab answered {}", response.status()),
-        ));
-    }
-    let deployment_doc: Deployment = response.json().await.map_err(|e| network(&url, e))?;
+    let gitlab = Gitlab {
+        client: reqwest::Client::new(),
+        // Project paths are URL-encoded (`group/project` -> `group%2Fproject`).
+        project: format!(
+            "{}/projects/{}",
+            api.trim_end_matches('/'),
+            rule.project.replace('/', "%2F")
+        ),
+        ci,
+    };
+    let Some(deployment) = gitlab.deployment().await? else {
+        return Ok(Vec::new());
+    };
+    let deployment_doc: Deployment = gitlab
+        .get(&format!("/deployments/{deployment}"), &[])
+        .await?;
     let mut out = Vec::new();
     for a in deployment_doc.approvals {
         let decision = match a.status.as_str() {

@@ -12,16 +12,22 @@
 pub mod approval;
 pub mod audit;
 mod base;
-pub mod cosign;
 mod error;
 pub mod evaluate;
 pub mod evidence;
 pub mod external;
 pub mod policy;
 pub mod promote;
+pub mod rego;
 pub mod severity;
+pub mod store;
 
 pub use error::Error;
+
+/// Predicate type URI of the signed promotion record `assay promote` attaches to the image
+/// in production (documented in docs/promotion.md). The one definition: the admission
+/// webhook and anything else that checks for a promotion uses this constant.
+pub const PROMOTION_PREDICATE_TYPE: &str = "https://assay.dev/attestations/promotion/v1";
 pub use evaluate::{Decision, Requirement};
 pub use policy::Policy;
 pub use promote::{Outcome, Request, promote};

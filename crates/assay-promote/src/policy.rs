@@ -11,6 +11,7 @@ use assay_sign::PublicKey;
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::rego::RegoRules;
 use crate::severity::Severity;
 
 /// Accepted values of `version`.
@@ -30,6 +31,10 @@ struct File {
     base_images: Option<BaseImagesFile>,
     #[serde(default)]
     approvals: Option<ApprovalsFile>,
+    #[serde(default)]
+    keys: Vec<KeyFile>,
+    #[serde(default)]
+    rego: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -198,6 +203,42 @@ pub struct Policy {
     pub base_images: Vec<String>,
     /// Required approvals.
     pub approvals: Option<ApprovalRule>,
+    /// Keys trusted for evidence with no requirement of their own (`keys`): signers the
+    /// Rego rules see by name.
+    pub trusted_keys: Vec<NamedKey>,
+    /// Requirements written in Rego (`rego`), besides the built-in ones.
+    pub rego: Option<RegoRules>,
+}
+
+impl Policy {
+    /// Every key attestations are verified with: the attestation keys (SBOM, scan) and the
+    /// release managers (approvals).
+    pub fn evidence_keys(&self) -> Vec<NamedKey> {
+        let managers = self.approvals.iter().flat_map(|a| &a.release_managers);
+        self.attestation_keys
+            .iter()
+            .chain(managers)
+            .chain(&self.trusted_keys)
+            .cloned()
+            .collect()
+    }
+
+    /// Every key signatures are verified with: the signature keys and the `keys` list.
+    pub fn signature_keys(&self) -> Vec<NamedKey> {
+        self.signing_keys
+            .iter()
+            .chain(&self.trusted_keys)
+            .cloned()
+            .collect()
+    }
+
+    /// The evidence attached to the store's image, verified with this policy's keys.
+    pub fn gather(
+        &self,
+        store: &dyn assay_sign::Store,
+    ) -> Result<crate::evidence::Evidence, Error> {
+        crate::evidence::gather(store, &self.signature_keys(), &self.evidence_keys())
+    }
 }
 
 /// The 1-based line of byte `offset` in `text`.
@@ -396,6 +437,12 @@ impl Policy {
             Some(b) => b.required.clone(),
             None => Vec::new(),
         };
+        let trusted_keys = load_keys(&file.keys, "keys")?;
+        let rego = if file.rego.is_empty() {
+            None
+        } else {
+            Some(RegoRules::load(base, &file.rego).map_err(|m| at(line_of_key(text, "rego"), m))?)
+        };
         Ok(Policy {
             path: path.to_path_buf(),
             sources: file.sources.map(|s| Sources {
@@ -408,6 +455,8 @@ impl Policy {
             scan,
             base_images,
             approvals,
+            trusted_keys,
+            rego,
         })
     }
 }

@@ -4,18 +4,17 @@
 //! promotion record, move the tag. A second run finds everything in place, writes nothing
 //! and attaches no second record.
 
+use assay_oci::Digest;
 use assay_oci::copy::{self, CopyOptions, CopyReport, Endpoint, Location, Place};
-use assay_oci::{Digest, Reference};
-use assay_sign::Signer;
-use assay_sign::dsse::{Envelope, Statement};
+use assay_sign::{Attach, Signer, Store};
 
 use crate::approval::{self, Approval};
 use crate::audit::{self, PromotionRecord, Tool};
-use crate::cosign;
 use crate::error::Error;
 use crate::evaluate::{self, Decision, Requirement, Subject};
-use crate::evidence;
+use crate::evidence::{self, Evidence};
 use crate::policy::{NamedKey, Policy};
+use crate::store::{self, pinned};
 
 /// Loads the key that signs promotion records; run on its own thread during the copy.
 pub type LoadSigner = dyn Fn() -> Result<Box<dyn Signer + Send>, Error> + Sync;
@@ -87,30 +86,12 @@ pub fn subject_name(location: &Location) -> String {
     }
 }
 
-/// The destination pinned to `digest` with no tag, so the copy writes by digest only.
-fn pinned(endpoint: &Endpoint, digest: &Digest) -> Result<Endpoint, Error> {
-    let location = match &endpoint.location {
-        Location::Registry(r) => Location::Registry(
-            Reference::parse(&format!("{}/{}@{digest}", r.registry(), r.repository()))
-                .map_err(|e| Error::Input(e.to_string()))?,
-        ),
-        Location::Layout { dir, .. } => Location::Layout {
-            dir: dir.clone(),
-            tag: None,
-        },
-    };
-    Ok(Endpoint {
-        location,
-        ..endpoint.clone()
-    })
-}
-
 /// Evaluates and, when allowed, promotes.
 pub fn promote(request: &Request<'_>) -> Result<Outcome, Error> {
     let policy = request.policy;
     let src = Place::open(request.source, false)?;
     let (digest, bytes) = src.resolve()?;
-    let attached = cosign::read(&src, &digest)?;
+    let attached = policy.gather(&store::open(request.source, &digest)?)?;
     let base = if policy.base_images.is_empty() {
         None
     } else {
@@ -159,7 +140,7 @@ pub fn promote(request: &Request<'_>) -> Result<Outcome, Error> {
         .tag()
         .or_else(|| request.source.location.tag())
         .map(str::to_string);
-    let record_of = |decision: &Decision, attached: &cosign::Attached| PromotionRecord {
+    let record_of = |decision: &Decision, attached: &Evidence| PromotionRecord {
         source: request.source.location.to_string(),
         destination: request.destination.location.to_string(),
         source_digest: digest.to_string(),
@@ -167,7 +148,7 @@ pub fn promote(request: &Request<'_>) -> Result<Outcome, Error> {
         policy: policy.path.display().to_string(),
         policy_digest: request.policy_digest.to_string(),
         requirements: decision.requirements.clone(),
-        approvers: evaluate::approvers(policy, attached, &digest, &external, request.now),
+        approvers: evaluate::approvers(policy, attached, &external, request.now),
         tool: Tool {
             name: "assay".into(),
             version: request.tool_version.to_string(),
@@ -176,8 +157,8 @@ pub fn promote(request: &Request<'_>) -> Result<Outcome, Error> {
             .map(|t| t.to_string())
             .unwrap_or_default(),
     };
-    let verify_at_destination = |dst: &Place| -> Result<(cosign::Attached, Decision), Error> {
-        let attached = cosign::read(dst, &digest)?;
+    let verify_at_destination = |dst: &dyn Store| -> Result<(Evidence, Decision), Error> {
+        let attached = policy.gather(dst)?;
         let decision = evaluate::evaluate(policy, &subject, &attached, base.clone(), &external);
         if let Some(failed) = decision.first_failure() {
             return Err(Error::Verification(format!(
@@ -195,8 +176,8 @@ pub fn promote(request: &Request<'_>) -> Result<Outcome, Error> {
         && let Ok(dst) = Place::open(&destination, false)
         && dst.tag_digest(t)? == Some(digest.clone())
     {
-        let (attached, decision) = verify_at_destination(&dst)?;
-        if !history_of(&attached, &digest, &[]).is_empty() {
+        let (attached, decision) = verify_at_destination(&store::open(&destination, &digest)?)?;
+        if !history_of(&attached, &[]).is_empty() {
             let record = record_of(&decision, &attached);
             let report = CopyReport {
                 source_digest: digest.clone(),
@@ -247,18 +228,19 @@ pub fn promote(request: &Request<'_>) -> Result<Outcome, Error> {
     }
 
     // The evidence again, now read from the destination.
-    let dst = Place::open(&destination, false)?;
-    let (dst_attached, dst_decision) = verify_at_destination(&dst)?;
+    let dst_store = store::open(&destination, &digest)?;
+    let (dst_attached, dst_decision) = verify_at_destination(&dst_store)?;
     let record = record_of(&dst_decision, &dst_attached);
-    let statement = Statement::for_image(
-        &subject_name(&request.destination.location),
-        &digest,
-        audit::PREDICATE_TYPE,
-        serde_json::to_value(&record).map_err(|e| Error::Input(e.to_string()))?,
-    );
+    let predicate = serde_json::to_value(&record).map_err(|e| Error::Input(e.to_string()))?;
     let signer = signer?;
-    let envelope = evidence::sign_statement(&statement, signer.as_ref())?;
-    cosign::attach_referrer(&dst, &digest, &bytes, &envelope, audit::PREDICATE_TYPE)?;
+    assay_sign::attest(
+        &dst_store,
+        signer.as_ref(),
+        audit::PREDICATE_TYPE,
+        predicate,
+        Attach::Referrers,
+    )?;
+    let dst = Place::open(&destination, false)?;
     if let Some(t) = &tag {
         dst.push_manifest(&bytes, &copy::manifest_type_of(&bytes), t)?;
     }
@@ -270,21 +252,18 @@ pub fn promote(request: &Request<'_>) -> Result<Outcome, Error> {
     })
 }
 
-/// Attaches a signed approval (or rejection) to the image at `place`.
-pub fn approve(
-    place: &Place,
-    approval: &Approval,
-    digest: &Digest,
-    signer: &dyn Signer,
-) -> Result<(), Error> {
-    let statement = Statement::for_image(
-        &subject_name(place.location()),
-        digest,
+/// Attaches a signed approval (or rejection) to the store's image, in cosign's `.att` tag
+/// like any attestation.
+pub fn approve(store: &dyn Store, approval: &Approval, signer: &dyn Signer) -> Result<(), Error> {
+    let predicate = serde_json::to_value(approval).map_err(|e| Error::Input(e.to_string()))?;
+    assay_sign::attest(
+        store,
+        signer,
         approval::PREDICATE_TYPE,
-        serde_json::to_value(approval).map_err(|e| Error::Input(e.to_string()))?,
-    );
-    let envelope = evidence::sign_statement(&statement, signer)?;
-    cosign::attach_attestation(place, digest, &envelope, approval::PREDICATE_TYPE)
+        predicate,
+        Attach::Tag,
+    )?;
+    Ok(())
 }
 
 /// An approval attached to an image, verified or not.
@@ -299,42 +278,26 @@ pub struct Listed {
     pub signer: Option<String>,
 }
 
-fn statement_of(envelope: &Envelope) -> Option<Statement> {
-    envelope
-        .payload_bytes("attestation")
-        .ok()
-        .and_then(|p| Statement::parse(&p, "attestation").ok())
-}
-
-/// Every approval attached to `digest`, checked against `keys`, oldest first.
-pub fn approvals(
-    place: &Place,
-    digest: &Digest,
-    keys: &[NamedKey],
-    now: i64,
-) -> Result<Vec<Listed>, Error> {
-    let attached = cosign::read(place, digest)?;
+/// Every approval attached to the store's image, checked against `keys`, oldest first.
+pub fn approvals(store: &dyn Store, keys: &[NamedKey], now: i64) -> Result<Vec<Listed>, Error> {
+    let attached = evidence::gather(store, &[], keys)?;
     let mut out = Vec::new();
-    for bytes in &attached.envelopes {
-        let Ok(envelope) = Envelope::parse(bytes, "attestation") else {
-            continue;
-        };
-        let Some(statement) = statement_of(&envelope) else {
-            continue;
-        };
-        if statement.predicate_type != approval::PREDICATE_TYPE {
+    for attestation in &attached.attestations {
+        if attestation.statement.predicate_type != approval::PREDICATE_TYPE {
             continue;
         }
-        let Ok(approval) = serde_json::from_value::<Approval>(statement.predicate.clone()) else {
+        let Ok(approval) =
+            serde_json::from_value::<Approval>(attestation.statement.predicate.clone())
+        else {
             continue;
         };
-        let signer = evidence::envelope_signer(&envelope, keys).map(|k| k.name.clone());
+        let signer = Evidence::signer(attestation, keys);
         let expired = approval
             .expires
             .as_deref()
             .and_then(approval::seconds)
             .is_some_and(|e| e <= now);
-        let status = if !statement.is_about(digest) {
+        let status = if !attestation.about {
             "other-image"
         } else if signer.is_none() {
             "unverified"
@@ -364,39 +327,27 @@ pub struct HistoryEntry {
     pub signer: Option<String>,
 }
 
-/// The promotion records attached to `digest`, oldest first; `keys` (may be empty) name
-/// the signers that verify.
-pub fn history(
-    place: &Place,
-    digest: &Digest,
-    keys: &[NamedKey],
-) -> Result<Vec<HistoryEntry>, Error> {
-    Ok(history_of(&cosign::read(place, digest)?, digest, keys))
+/// The promotion records attached to the store's image, oldest first; `keys` (may be
+/// empty) name the signers that verify.
+pub fn history(store: &dyn Store, keys: &[NamedKey]) -> Result<Vec<HistoryEntry>, Error> {
+    Ok(history_of(&evidence::gather(store, &[], keys)?, keys))
 }
 
 /// [`history`] from evidence already read.
-pub fn history_of(
-    attached: &cosign::Attached,
-    digest: &Digest,
-    keys: &[NamedKey],
-) -> Vec<HistoryEntry> {
+pub fn history_of(evidence: &Evidence, keys: &[NamedKey]) -> Vec<HistoryEntry> {
     let mut out = Vec::new();
-    for bytes in &attached.envelopes {
-        let Ok(envelope) = Envelope::parse(bytes, "attestation") else {
-            continue;
-        };
-        let Some(statement) = statement_of(&envelope) else {
-            continue;
-        };
-        if statement.predicate_type != audit::PREDICATE_TYPE || !statement.is_about(digest) {
+    for attestation in &evidence.attestations {
+        if attestation.statement.predicate_type != audit::PREDICATE_TYPE || !attestation.about {
             continue;
         }
-        let Ok(record) = serde_json::from_value::<PromotionRecord>(statement.predicate) else {
+        let Ok(record) =
+            serde_json::from_value::<PromotionRecord>(attestation.statement.predicate.clone())
+        else {
             continue;
         };
         out.push(HistoryEntry {
             record,
-            signer: evidence::envelope_signer(&envelope, keys).map(|k| k.name.clone()),
+            signer: Evidence::signer(attestation, keys),
         });
     }
     out.sort_by(|a, b| a.record.time.cmp(&b.record.time));

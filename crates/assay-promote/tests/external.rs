@@ -26,14 +26,21 @@ fn serve(routes: BTreeMap<String, String>) -> (String, Arc<Mutex<Vec<String>>>) 
             if reader.read_line(&mut line).is_err() {
                 continue;
             }
+            let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            // GitLab's token headers are logged after the target (`/path JOB-TOKEN=...`).
+            let mut logged = target.clone();
             loop {
                 let mut h = String::new();
                 if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
                     break;
                 }
+                if let Some((name, value)) = h.trim().split_once(':')
+                    && ["private-token", "job-token"].contains(&name.to_lowercase().as_str())
+                {
+                    logged.push_str(&format!(" {}={}", name.to_uppercase(), value.trim()));
+                }
             }
-            let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
-            log.lock().expect("lock").push(target.clone());
+            log.lock().expect("lock").push(logged);
             let path = target.split('?').next().unwrap_or("");
             let (status, body) = match routes.get(path) {
                 Some(b) => ("200 OK", b.clone()),
@@ -166,14 +173,17 @@ fn gitlab_deployment_approvals_by_listed_users_count_and_rejections_block() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    let (base, _) = serve(routes);
+    let (base, seen) = serve(routes);
     let rule = GitlabRule {
         project: "group/app".into(),
     };
     let ci = CiContext {
         gitlab_api: Some(format!("{base}/api/v4")),
         gitlab_token: Some("glpat".into()),
+        gitlab_job_token: Some("job".into()),
         gitlab_deployment: Some(9),
+        gitlab_job: Some(1),
+        gitlab_environment: Some("production".into()),
         ..CiContext::default()
     };
     let got = external::collect(None, Some(&rule), &people(), &ci).expect("gitlab answers");
@@ -186,6 +196,91 @@ fn gitlab_deployment_approvals_by_listed_users_count_and_rejections_block() {
             Some("not today")
         )]
     );
+    // ASSAY_GITLAB_DEPLOYMENT_ID given: no lookup; the token is GITLAB_TOKEN's.
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        vec!["/api/v4/projects/group%2Fapp/deployments/9 PRIVATE-TOKEN=glpat".to_string()]
+    );
+}
+
+/// GitLab's deployments list (the documented shape, trimmed): the newest first, each with
+/// the job that runs it in `deployable`.
+const DEPLOYMENTS: &str = r#"[
+  {"id":14,"iid":6,"ref":"main","sha":"a1","status":"running","created_at":"2026-11-27T10:10:00Z",
+   "user":{"id":3,"username":"carol"},"environment":{"id":9,"name":"production/eu"},
+   "deployable":{"id":4712,"name":"assay-promote","stage":"deploy","status":"running","ref":"main"}},
+  {"id":12,"iid":5,"ref":"main","sha":"a0","status":"running","created_at":"2026-11-27T10:00:00Z",
+   "user":{"id":2,"username":"bob"},"environment":{"id":9,"name":"production/eu"},
+   "deployable":{"id":4711,"name":"assay-promote","stage":"deploy","status":"running","ref":"main"}},
+  {"id":7,"iid":1,"ref":"main","sha":"9f","status":"success","created_at":"2026-11-20T10:00:00Z",
+   "user":{"id":2,"username":"bob"},"environment":{"id":9,"name":"production/eu"},
+   "deployable":null}
+]"#;
+
+#[test]
+fn gitlab_finds_the_deployment_of_the_running_job_without_a_deployment_id() {
+    let routes: BTreeMap<String, String> = [
+        ("/api/v4/projects/77/deployments", DEPLOYMENTS),
+        (
+            "/api/v4/projects/77/deployments/12",
+            r#"{"id":12,"iid":5,"status":"running","deployable":{"id":4711},"approvals":[
+                {"user":{"id":2,"username":"bob","name":"Bob"},"status":"approved","created_at":"2026-11-27T10:02:00Z","comment":"go"}
+            ]}"#,
+        ),
+        (
+            "/api/v4/projects/77/deployments/14",
+            r#"{"id":14,"approvals":[{"user":{"id":2,"username":"bob"},"status":"rejected","comment":"wrong one"}]}"#,
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let (base, seen) = serve(routes);
+    let rule = GitlabRule {
+        project: "77".into(),
+    };
+    let ci = |job: u64| CiContext {
+        gitlab_api: Some(format!("{base}/api/v4/")),
+        gitlab_job_token: Some("job-secret".into()),
+        gitlab_job: Some(job),
+        gitlab_environment: Some("production/eu".into()),
+        ..CiContext::default()
+    };
+    let got = external::collect(None, Some(&rule), &people(), &ci(4711)).expect("gitlab answers");
+    assert_eq!(
+        got,
+        vec![approval(
+            "release-manager-2",
+            "gitlab deployment 12",
+            Verdict::Approve,
+            Some("go")
+        )]
+    );
+    // The list is asked for the job's environment, newest first; the job token goes in
+    // JOB-TOKEN, the header GitLab reads job tokens from.
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        vec![
+            "/api/v4/projects/77/deployments?environment=production%2Feu&order_by=id&sort=desc&per_page=100 JOB-TOKEN=job-secret".to_string(),
+            "/api/v4/projects/77/deployments/12 JOB-TOKEN=job-secret".to_string(),
+        ]
+    );
+
+    // A job that deploys nothing in this project: no GitLab approvals, no deployment read.
+    seen.lock().expect("lock").clear();
+    let got = external::collect(None, Some(&rule), &people(), &ci(5000)).expect("answers");
+    assert_eq!(got, vec![]);
+    assert_eq!(seen.lock().expect("lock").len(), 1);
+
+    // Outside a deployment job (no CI_JOB_ID or no environment): nothing is asked.
+    seen.lock().expect("lock").clear();
+    let outside = CiContext {
+        gitlab_environment: None,
+        ..ci(4711)
+    };
+    let got = external::collect(None, Some(&rule), &people(), &outside).expect("answers");
+    assert_eq!(got, vec![]);
+    assert!(seen.lock().expect("lock").is_empty());
 }
 
 #[test]

@@ -9,13 +9,12 @@ use assay_oci::copy::{CopyOptions, Endpoint, Location, Place};
 use assay_oci::testing::{ImageSpec, LayerSpec, LayoutBuilder};
 use assay_oci::{Digest, Reference, RegistryAuth};
 use assay_promote::approval::{self, Approval, Verdict};
-use assay_promote::cosign;
 use assay_promote::evaluate::{SCAN_PREDICATE, Subject, evaluate};
-use assay_promote::evidence::{self, KeySigner, PrivateKey, Signer};
+use assay_promote::evidence::{KeySigner, PrivateKey, Signer};
 use assay_promote::promote::{self, Outcome, Request};
+use assay_promote::store::{self, EvidenceStore};
 use assay_promote::{Error, Policy};
-use assay_sign::dsse::Statement;
-use assay_sign::payload::SimpleSigning;
+use assay_sign::{Attach, Verifier};
 use assay_testkit::Registry;
 use assay_testkit::auth::AuthRegistry;
 
@@ -109,23 +108,27 @@ fn build_image(dir: &Path) {
         .write(dir);
 }
 
-fn sign(place: &Place, digest: &Digest, key: &PrivateKey) {
-    let payload = SimpleSigning::new("test/app", digest, &BTreeMap::new()).to_bytes();
-    let sig = KeySigner::new(key.clone()).sign(&payload).expect("sign");
-    cosign::attach_signature(place, digest, &payload, &sig.bytes).expect("attach sig");
+/// The evidence store of `endpoint`'s image `digest`.
+fn evidence_store(endpoint: &Endpoint, digest: &Digest) -> EvidenceStore {
+    store::open(endpoint, digest).expect("evidence store")
+}
+
+fn sign(endpoint: &Endpoint, digest: &Digest, key: &PrivateKey) {
+    let store = evidence_store(endpoint, digest);
+    let signer = KeySigner::new(key.clone());
+    assay_sign::sign_image(&store, &signer, &BTreeMap::new(), None, Attach::Tag).expect("sign");
 }
 
 fn attest(
-    place: &Place,
+    endpoint: &Endpoint,
     digest: &Digest,
     key: &PrivateKey,
     kind: &str,
     predicate: serde_json::Value,
 ) {
-    let statement = Statement::for_image("test/app", digest, kind, predicate);
-    let envelope =
-        evidence::sign_statement(&statement, &KeySigner::new(key.clone())).expect("envelope");
-    cosign::attach_attestation(place, digest, &envelope, kind).expect("attach att");
+    let store = evidence_store(endpoint, digest);
+    let signer = KeySigner::new(key.clone());
+    assay_sign::attest(&store, &signer, kind, predicate, Attach::Tag).expect("attest");
 }
 
 fn scan_predicate(finished: i64, high: u64, critical: u64) -> serde_json::Value {
@@ -145,7 +148,7 @@ fn scan_predicate(finished: i64, high: u64, critical: u64) -> serde_json::Value 
 }
 
 fn approve(
-    place: &Place,
+    endpoint: &Endpoint,
     digest: &Digest,
     key: &PrivateKey,
     verdict: Verdict,
@@ -160,21 +163,22 @@ fn approve(
         expires: expires.map(|e| jiff::Timestamp::from_second(e).expect("t").to_string()),
         image: approval::image_name("test/app", digest),
     };
-    promote::approve(place, &approval, digest, &KeySigner::new(key.clone())).expect("approve");
+    let store = evidence_store(endpoint, digest);
+    promote::approve(&store, &approval, &KeySigner::new(key.clone())).expect("approve");
 }
 
 /// Signature, SBOM, clean scan: everything but approvals.
-fn add_build_evidence(place: &Place, digest: &Digest, keys: &Keys) {
-    sign(place, digest, &keys.build);
+fn add_build_evidence(endpoint: &Endpoint, digest: &Digest, keys: &Keys) {
+    sign(endpoint, digest, &keys.build);
     attest(
-        place,
+        endpoint,
         digest,
         &keys.build,
         "https://cyclonedx.org/bom",
         serde_json::json!({"bomFormat": "CycloneDX"}),
     );
     attest(
-        place,
+        endpoint,
         digest,
         &keys.build,
         SCAN_PREDICATE,
@@ -182,9 +186,26 @@ fn add_build_evidence(place: &Place, digest: &Digest, keys: &Keys) {
     );
 }
 
-fn decide(policy: &Policy, place: &Place) -> assay_promote::Decision {
+/// The image's digest, after adding signature, SBOM, clean scan and the approvals of
+/// `managers`.
+fn with_evidence(endpoint: &Endpoint, keys: &Keys, managers: &[&PrivateKey]) -> Digest {
+    let (digest, _) = Place::open(endpoint, false)
+        .expect("open")
+        .resolve()
+        .expect("resolve");
+    add_build_evidence(endpoint, &digest, keys);
+    for key in managers {
+        approve(endpoint, &digest, key, Verdict::Approve, NOW - 60, None);
+    }
+    digest
+}
+
+fn decide(policy: &Policy, endpoint: &Endpoint) -> assay_promote::Decision {
+    let place = Place::open(endpoint, false).expect("open");
     let (digest, _) = place.resolve().expect("resolve");
-    let attached = cosign::read(place, &digest).expect("read");
+    let attached = policy
+        .gather(&evidence_store(endpoint, &digest))
+        .expect("gather");
     evaluate(
         policy,
         &Subject {
@@ -212,8 +233,7 @@ fn unsigned_image_fails_every_evidence_requirement() {
     let keys = keys();
     let dir = tempfile::tempdir().expect("tempdir");
     build_image(dir.path());
-    let place = Place::open(&layout(dir.path(), "1.0"), false).expect("open");
-    let d = decide(&policy(&keys), &place);
+    let d = decide(&policy(&keys), &layout(dir.path(), "1.0"));
     assert!(!d.allowed());
     assert_eq!(why(&d, "signature"), (false, "no signature found".into()));
     assert!(!why(&d, "sbom attestation").0);
@@ -230,14 +250,17 @@ fn approvals_count_distinct_release_managers_and_a_rejection_blocks() {
     let keys = keys();
     let dir = tempfile::tempdir().expect("tempdir");
     build_image(dir.path());
-    let place = Place::open(&layout(dir.path(), "1.0"), false).expect("open");
-    let (digest, _) = place.resolve().expect("resolve");
-    add_build_evidence(&place, &digest, &keys);
+    let image = layout(dir.path(), "1.0");
+    let (digest, _) = Place::open(&image, false)
+        .expect("open")
+        .resolve()
+        .expect("resolve");
+    add_build_evidence(&image, &digest, &keys);
     let policy = policy(&keys);
 
-    approve(&place, &digest, &keys.rm1, Verdict::Approve, NOW - 60, None);
-    approve(&place, &digest, &keys.rm1, Verdict::Approve, NOW - 50, None);
-    let d = decide(&policy, &place);
+    approve(&image, &digest, &keys.rm1, Verdict::Approve, NOW - 60, None);
+    approve(&image, &digest, &keys.rm1, Verdict::Approve, NOW - 50, None);
+    let d = decide(&policy, &image);
     let (passed, text) = why(&d, "approvals");
     assert!(!passed, "one person twice is not two approvals");
     assert!(
@@ -247,36 +270,36 @@ fn approvals_count_distinct_release_managers_and_a_rejection_blocks() {
 
     // An approval signed by a key that is not a release manager does not count.
     approve(
-        &place,
+        &image,
         &digest,
         &keys.build,
         Verdict::Approve,
         NOW - 40,
         None,
     );
-    assert!(!why(&decide(&policy, &place), "approvals").0);
+    assert!(!why(&decide(&policy, &image), "approvals").0);
 
     // An expired approval does not count.
     approve(
-        &place,
+        &image,
         &digest,
         &keys.rm2,
         Verdict::Approve,
         NOW - 30,
         Some(NOW - 1),
     );
-    let (passed, text) = why(&decide(&policy, &place), "approvals");
+    let (passed, text) = why(&decide(&policy, &image), "approvals");
     assert!(!passed && text.contains("1 expired"), "{text}");
 
     approve(
-        &place,
+        &image,
         &digest,
         &keys.rm2,
         Verdict::Approve,
         NOW - 20,
         Some(NOW + 86_400),
     );
-    let d = decide(&policy, &place);
+    let d = decide(&policy, &image);
     assert!(d.allowed(), "{d:?}");
     assert_eq!(
         why(&d, "approvals").1,
@@ -288,8 +311,8 @@ fn approvals_count_distinct_release_managers_and_a_rejection_blocks() {
             .starts_with("signed by build (sha256:")
     );
 
-    approve(&place, &digest, &keys.rm1, Verdict::Reject, NOW - 10, None);
-    let (passed, text) = why(&decide(&policy, &place), "approvals");
+    approve(&image, &digest, &keys.rm1, Verdict::Reject, NOW - 10, None);
+    let (passed, text) = why(&decide(&policy, &image), "approvals");
     assert!(!passed);
     assert_eq!(text, "rejected by release-manager-1: CAB-1");
 }
@@ -323,17 +346,20 @@ fn scan_must_be_recent_and_below_the_severity_limit() {
     ] {
         let dir = tempfile::tempdir().expect("tempdir");
         build_image(dir.path());
-        let place = Place::open(&layout(dir.path(), "1.0"), false).expect("open");
-        let (digest, _) = place.resolve().expect("resolve");
+        let image = layout(dir.path(), "1.0");
+        let (digest, _) = Place::open(&image, false)
+            .expect("open")
+            .resolve()
+            .expect("resolve");
         attest(
-            &place,
+            &image,
             &digest,
             &keys.build,
             SCAN_PREDICATE,
             scan_predicate(finished, high, critical),
         );
         assert_eq!(
-            why(&decide(&policy, &place), "scan attestation"),
+            why(&decide(&policy, &image), "scan attestation"),
             (passes, expect.to_string())
         );
     }
@@ -343,17 +369,36 @@ fn scan_must_be_recent_and_below_the_severity_limit() {
 fn a_signature_for_another_digest_does_not_count() {
     let keys = keys();
     let dir = tempfile::tempdir().expect("tempdir");
-    build_image(dir.path());
-    let place = Place::open(&layout(dir.path(), "1.0"), false).expect("open");
-    let (digest, _) = place.resolve().expect("resolve");
-    // A valid signature of another image, stored under this image's .sig tag.
-    let other = Digest::sha256_of(b"another image");
-    let payload = SimpleSigning::new("test/app", &other, &BTreeMap::new()).to_bytes();
-    let sig = KeySigner::new(keys.build.clone())
-        .sign(&payload)
-        .expect("sign");
-    cosign::attach_signature(&place, &digest, &payload, &sig.bytes).expect("attach");
-    let (passed, text) = why(&decide(&policy(&keys), &place), "signature");
+    LayoutBuilder::new()
+        .image(
+            Some("1.0"),
+            ImageSpec::new().layer(LayerSpec::new().file("app/run", "v1")),
+        )
+        .image(
+            Some("other"),
+            ImageSpec::new().layer(LayerSpec::new().file("app/run", "v2")),
+        )
+        .write(dir.path());
+    let resolve = |tag: &str| {
+        let place = Place::open(&layout(dir.path(), tag), false).expect("open");
+        let (digest, _) = place.resolve().expect("resolve");
+        (place, digest)
+    };
+    let (place, digest) = resolve("1.0");
+    let (_, other) = resolve("other");
+    // A valid signature of the other image, copied under this image's .sig tag.
+    sign(&layout(dir.path(), "other"), &other, &keys.build);
+    let (sig, media_type) = place
+        .manifest(&assay_sign::signature_tag(&other))
+        .expect("read")
+        .expect("other's signatures");
+    place
+        .push_manifest(&sig, &media_type, &assay_sign::signature_tag(&digest))
+        .expect("copy the signature manifest");
+    let (passed, text) = why(
+        &decide(&policy(&keys), &layout(dir.path(), "1.0")),
+        "signature",
+    );
     assert!(!passed);
     assert!(text.contains("is for another digest"), "{text}");
 }
@@ -476,8 +521,15 @@ fn promotes_between_two_registries_only_when_the_evidence_is_complete() {
     // Signed and attested, one approval: still denied.
     let src = Place::open(&source, false).expect("open test");
     let (digest, _) = src.resolve().expect("resolve");
-    add_build_evidence(&src, &digest, &keys);
-    approve(&src, &digest, &keys.rm1, Verdict::Approve, NOW - 60, None);
+    add_build_evidence(&source, &digest, &keys);
+    approve(
+        &source,
+        &digest,
+        &keys.rm1,
+        Verdict::Approve,
+        NOW - 60,
+        None,
+    );
     let outcome = promote::promote(&request(
         &source,
         &destination,
@@ -496,7 +548,14 @@ fn promotes_between_two_registries_only_when_the_evidence_is_complete() {
     assert_eq!(prod_place.tag_digest("1.0").expect("head"), None);
 
     // Second approval: promoted, same digest, evidence verifies at prod.
-    approve(&src, &digest, &keys.rm2, Verdict::Approve, NOW - 30, None);
+    approve(
+        &source,
+        &digest,
+        &keys.rm2,
+        Verdict::Approve,
+        NOW - 30,
+        None,
+    );
     let outcome = promote::promote(&request(
         &source,
         &destination,
@@ -524,14 +583,26 @@ fn promotes_between_two_registries_only_when_the_evidence_is_complete() {
         record.approvers,
         vec!["release-manager-1", "release-manager-2"]
     );
-    let at_prod = cosign::read(&prod_place, &digest).expect("read prod");
-    let (sigs, _) = evidence::signatures(&at_prod, &digest, &policy.signing_keys);
-    assert_eq!(sigs.len(), 1, "build signature verifies at prod");
+    let at_prod = evidence_store(&destination, &digest);
+    let evidence = policy.gather(&at_prod).expect("read prod");
+    assert_eq!(
+        evidence.signatures_by(&policy.signing_keys).len(),
+        1,
+        "build signature verifies at prod"
+    );
+    // What `assay verify --key build.pub` checks, at prod.
+    assay_sign::verify_image(
+        &at_prod,
+        &Verifier::Key(keys.build.public_key()),
+        &BTreeMap::new(),
+        None,
+    )
+    .expect("assay verify passes at prod");
     let promoter_key = assay_promote::policy::NamedKey {
         name: "promoter".into(),
         key: keys.promoter.public_key(),
     };
-    let history = promote::history(&prod_place, &digest, &[promoter_key]).expect("history");
+    let history = promote::history(&at_prod, &[promoter_key]).expect("history");
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].signer.as_deref(), Some("promoter"));
     assert_eq!(history[0].record.destination_digest, digest.to_string());
@@ -554,7 +625,7 @@ fn promotes_between_two_registries_only_when_the_evidence_is_complete() {
     assert!(already);
     assert_eq!(report.writes(), 0, "{:?}", report.steps);
     assert_eq!(
-        promote::history(&prod_place, &digest, &[])
+        promote::history(&evidence_store(&destination, &digest), &[])
             .expect("history")
             .len(),
         1
@@ -612,12 +683,13 @@ fn external_approvals_count_once_per_person_with_signed_ones() {
     let keys = keys();
     let dir = tempfile::tempdir().expect("tempdir");
     build_image(dir.path());
-    let place = Place::open(&layout(dir.path(), "1.0"), false).expect("open");
-    let (digest, _) = place.resolve().expect("resolve");
-    add_build_evidence(&place, &digest, &keys);
-    approve(&place, &digest, &keys.rm1, Verdict::Approve, NOW - 60, None);
+    let image = layout(dir.path(), "1.0");
+    let place = Place::open(&image, false).expect("open");
+    let digest = with_evidence(&image, &keys, &[&keys.rm1]);
     let policy = policy(&keys);
-    let attached = cosign::read(&place, &digest).expect("read");
+    let attached = policy
+        .gather(&evidence_store(&image, &digest))
+        .expect("read");
     let subject = Subject {
         source: place.location(),
         digest: &digest,
@@ -710,11 +782,7 @@ fn promotes_between_layouts_when_built_on_a_golden_image() {
     };
     for (tag, allowed) in [("stray", false), ("1.0", true)] {
         let source = layout(&build, tag);
-        let src = Place::open(&source, false).expect("open");
-        let (digest, _) = src.resolve().expect("resolve");
-        add_build_evidence(&src, &digest, &keys);
-        approve(&src, &digest, &keys.rm1, Verdict::Approve, NOW - 60, None);
-        approve(&src, &digest, &keys.rm2, Verdict::Approve, NOW - 60, None);
+        let digest = with_evidence(&source, &keys, &[&keys.rm1, &keys.rm2]);
         let destination = layout(&tmp.path().join("prod"), tag);
         let outcome = promote::promote(&request(
             &source,
@@ -752,7 +820,7 @@ fn promotes_between_layouts_when_built_on_a_golden_image() {
                 let prod = Place::open(&destination, false).expect("prod layout");
                 assert_eq!(prod.tag_digest("1.0").expect("read"), Some(digest.clone()));
                 assert_eq!(
-                    promote::history(&prod, &digest, &[])
+                    promote::history(&evidence_store(&destination, &digest), &[])
                         .expect("history")
                         .len(),
                     1
@@ -782,10 +850,7 @@ fn a_broken_transfer_fails_the_promotion_cleanly_and_a_rerun_completes() {
     assay_oci::copy::copy(&layout(dir.path(), "1.0"), &staged, &CopyOptions::default())
         .expect("push to test");
     let src = Place::open(&staged, false).expect("open test");
-    let (digest, _) = src.resolve().expect("resolve");
-    add_build_evidence(&src, &digest, &keys);
-    approve(&src, &digest, &keys.rm1, Verdict::Approve, NOW - 60, None);
-    approve(&src, &digest, &keys.rm2, Verdict::Approve, NOW - 60, None);
+    let digest = with_evidence(&staged, &keys, &[&keys.rm1, &keys.rm2]);
 
     // A layer of the image (evidence blobs pass; the fault hits the copy).
     let (index, _) = src
@@ -863,4 +928,261 @@ fn the_scan_summary_decides_over_the_vulnerability_list() {
     );
     assert_eq!(facts.db, None);
     assert_eq!(facts.time, Some(NOW - 3600));
+}
+
+/// Counts the reads that reach the layout.
+#[derive(Debug)]
+struct Counting {
+    inner: Box<dyn assay_sign::Store>,
+    reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Counting {
+    fn read(&self) {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl assay_sign::Store for Counting {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn repository(&self) -> &str {
+        self.inner.repository()
+    }
+    fn subject(&self) -> &assay_sign::Subject {
+        self.inner.subject()
+    }
+    fn manifest_by_tag(&self, tag: &str) -> Result<Option<Vec<u8>>, assay_sign::Error> {
+        self.read();
+        self.inner.manifest_by_tag(tag)
+    }
+    fn manifest_by_digest(&self, d: &Digest) -> Result<Option<Vec<u8>>, assay_sign::Error> {
+        self.read();
+        self.inner.manifest_by_digest(d)
+    }
+    fn blob(&self, d: &Digest, limit: u64) -> Result<Vec<u8>, assay_sign::Error> {
+        self.read();
+        self.inner.blob(d, limit)
+    }
+    fn put_blob(&self, bytes: &[u8]) -> Result<Digest, assay_sign::Error> {
+        self.inner.put_blob(bytes)
+    }
+    fn put_manifest(
+        &self,
+        bytes: &[u8],
+        media_type: &str,
+        tag: Option<&str>,
+    ) -> Result<Digest, assay_sign::Error> {
+        self.inner.put_manifest(bytes, media_type, tag)
+    }
+    fn referrers(
+        &self,
+        d: &Digest,
+    ) -> Result<Vec<assay_sign::store::OciDescriptor>, assay_sign::Error> {
+        self.read();
+        self.inner.referrers(d)
+    }
+}
+
+/// The policy's four keys each verify over the same store: every manifest, referrer list
+/// and envelope is read once; a write through the store is seen by the next read.
+#[test]
+fn evidence_is_read_once_however_many_keys_verify_it() {
+    let keys = keys();
+    let policy = policy(&keys);
+    let dir = tempfile::tempdir().expect("tempdir");
+    build_image(dir.path());
+    let image = layout(dir.path(), "1.0");
+    let digest = with_evidence(&image, &keys, &[&keys.rm1]);
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counting = Counting {
+        inner: assay_sign::Location::Layout {
+            dir: dir.path().to_path_buf(),
+            tag: None,
+            digest: Some(digest.clone()),
+        }
+        .open(&Default::default())
+        .expect("layout store"),
+        reads: counter.clone(),
+    };
+    let reads = || counter.load(std::sync::atomic::Ordering::Relaxed);
+    let store = EvidenceStore::new(Box::new(counting));
+    let evidence = policy.gather(&store).expect("gather");
+    assert_eq!(evidence.signatures_by(&policy.signing_keys).len(), 1);
+    assert_eq!(evidence.statements_by(&policy.evidence_keys()).len(), 3);
+    // .sig and .att manifests, .sbom (absent), referrers, payload, three envelopes.
+    let once = reads();
+    assert_eq!(once, 8, "one read per object");
+    policy.gather(&store).expect("again");
+    assert_eq!(reads(), once, "a second pass reads nothing");
+
+    let approval = Approval {
+        approver: "rm2".into(),
+        decision: Verdict::Approve,
+        time: jiff::Timestamp::from_second(NOW - 30)
+            .expect("t")
+            .to_string(),
+        comment: None,
+        expires: None,
+        image: approval::image_name("test/app", &digest),
+    };
+    promote::approve(&store, &approval, &KeySigner::new(keys.rm2.clone())).expect("approve");
+    let evidence = policy.gather(&store).expect("after the write");
+    let managers = &policy.approvals.as_ref().expect("rule").release_managers;
+    assert_eq!(
+        evidence.statements_by(managers).len(),
+        2,
+        "the new approval is read"
+    );
+}
+
+/// The repository's `policies/` folder (the shipped Rego rules and their YAML).
+fn shipped(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../policies")
+        .join(name)
+}
+
+/// The shipped Rego rules with this test's keys: trust in YAML, requirements in Rego.
+fn rego_policy(keys: &Keys, dir: &Path) -> Policy {
+    let text = format!(
+        "version: 1
+keys:
+  - name: build
+    key: |
+{}  - name: release-manager-1
+    key: |
+{}  - name: release-manager-2
+    key: |
+{}rego:
+  - {}
+",
+        indent(&keys.build.public_key().to_pem()),
+        indent(&keys.rm1.public_key().to_pem()),
+        indent(&keys.rm2.public_key().to_pem()),
+        shipped("golden-image.rego").display(),
+    );
+    let path = dir.join("golden-image-rego.yaml");
+    std::fs::write(&path, text).expect("write policy");
+    Policy::load(&path).expect("rego policy loads")
+}
+
+#[test]
+fn rego_requirements_deny_until_the_evidence_is_complete_then_promote() {
+    let keys = keys();
+    let dir = tempfile::tempdir().expect("tempdir");
+    build_image(dir.path());
+    let policy = rego_policy(&keys, dir.path());
+    let image = layout(dir.path(), "1.0");
+    let (digest, _) = Place::open(&image, false)
+        .expect("open")
+        .resolve()
+        .expect("resolve");
+
+    let d = decide(&policy, &image);
+    assert!(!d.allowed());
+    let failed: Vec<(&str, &str)> = d
+        .requirements
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| (r.requirement.as_str(), r.why.as_str()))
+        .collect();
+    assert_eq!(
+        failed,
+        vec![
+            ("approvals", "0 of 2 release managers approved"),
+            ("sbom attestation", "no SBOM attestation signed by build"),
+            ("scan attestation", "no scan attestation signed by build"),
+            ("signature", "no signature by build"),
+        ]
+    );
+
+    // Evidence signed by the wrong key is not evidence: a release manager "signing" the build.
+    sign(&image, &digest, &keys.rm1);
+    add_build_evidence(&image, &digest, &keys);
+    approve(&image, &digest, &keys.rm1, Verdict::Approve, NOW - 60, None);
+    let (passed, failure) = {
+        let d = decide(&policy, &image);
+        let r = d.first_failure().expect("still denied").clone();
+        (d.allowed(), (r.requirement, r.why))
+    };
+    assert!(!passed);
+    assert_eq!(
+        failure,
+        (
+            "approvals".to_string(),
+            "1 of 2 release managers approved".to_string()
+        )
+    );
+
+    approve(&image, &digest, &keys.rm2, Verdict::Approve, NOW - 30, None);
+    let d = decide(&policy, &image);
+    assert!(d.allowed(), "{d:?}");
+    assert!(why(&d, "rego").0);
+
+    // The whole promotion runs on the Rego decision, re-evaluated at the destination.
+    let promoter_key = keys.promoter.clone();
+    let promoter = move || -> Result<Box<dyn Signer + Send>, Error> {
+        Ok(Box::new(KeySigner::new(promoter_key.clone())))
+    };
+    let no_golden = |_: &str| -> Result<Place, Error> { Err(Error::Input("none".into())) };
+    let destination = layout(&dir.path().join("prod"), "1.0");
+    let outcome = promote::promote(&request(
+        &image,
+        &destination,
+        &policy,
+        &promoter,
+        &no_golden,
+    ))
+    .expect("promotes");
+    let Outcome::Promoted { record, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(record.destination_digest, digest.to_string());
+    assert!(
+        record
+            .requirements
+            .iter()
+            .any(|r| r.requirement == "rego" && r.passed)
+    );
+}
+
+#[test]
+fn the_shipped_rego_policy_loads_and_a_wrong_package_is_an_error() {
+    let policy = Policy::load(&shipped("golden-image-rego.yaml")).expect("shipped policy");
+    assert_eq!(
+        policy
+            .trusted_keys
+            .iter()
+            .map(|k| k.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["build", "release-manager-1", "release-manager-2"]
+    );
+    assert!(policy.rego.is_some());
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("rules.rego"),
+        "package main\n\nimport rego.v1\n\ndeny contains \"no\" if { true }\n",
+    )
+    .expect("write rego");
+    let path = dir.path().join("p.yaml");
+    std::fs::write(&path, "version: 1\n\nrego:\n  - rules.rego\n").expect("write policy");
+    let err = Policy::load(&path).expect_err("wrong package");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("{}:3: ", path.display())),
+        "{text}"
+    );
+    assert!(text.contains("no package assay.promote"), "{text}");
+
+    std::fs::write(
+        dir.path().join("rules.rego"),
+        "package assay.promote\n\ndeny contains if {\n",
+    )
+    .expect("write rego");
+    let err = Policy::load(&path).expect_err("syntax error");
+    assert!(err.to_string().contains("rules.rego"), "{err}");
 }

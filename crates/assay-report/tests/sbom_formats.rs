@@ -416,7 +416,16 @@ fn spdx_packages_have_purl_refs_and_are_contained() {
         );
     }
     let libc6 = packages.iter().find(|p| p["name"] == "libc6").unwrap();
-    assert_eq!(libc6["licenseDeclared"], "NOASSERTION");
+    // `GPL-2+` is not SPDX (the catalogue maps it; this inventory is raw): a LicenseRef
+    // defined with its text.
+    assert_eq!(
+        libc6["licenseDeclared"],
+        "LGPL-2.1-or-later AND LicenseRef-GPL-2-plus"
+    );
+    let extracted = doc["hasExtractedLicensingInfos"].as_array().unwrap();
+    assert_eq!(extracted.len(), 1);
+    assert_eq!(extracted[0]["licenseId"], "LicenseRef-GPL-2-plus");
+    assert_eq!(extracted[0]["extractedText"], "GPL-2+");
     let babel = packages
         .iter()
         .find(|p| p["name"] == "@babel/core")

@@ -33,7 +33,7 @@ use crate::error::{Error, digest_tag};
 use crate::key::PublicKey;
 use crate::keyless::{CertificateIdentity, TrustRoot};
 use crate::payload::SimpleSigning;
-use crate::signer::Signer;
+use crate::signer::{Signature, Signer};
 use crate::store::{MAX_BLOB, OciDescriptor, OciIndex, OciManifest, Store};
 
 /// Layer media type of image signatures.
@@ -140,20 +140,12 @@ pub fn sign_image(
     )
     .to_bytes();
     let signature = signer.sign(&payload)?;
-    let mut layer = OciDescriptor::of(SIMPLE_SIGNING_MEDIA_TYPE, &payload);
-    layer.annotations.insert(
-        ANNOTATION_SIGNATURE.into(),
+    let layer = signed_layer(
+        SIMPLE_SIGNING_MEDIA_TYPE,
+        &payload,
         STANDARD.encode(&signature.bytes),
+        &signature,
     );
-    for (key, value) in [
-        (ANNOTATION_CERTIFICATE, &signature.certificate),
-        (ANNOTATION_CHAIN, &signature.chain),
-        (ANNOTATION_BUNDLE, &signature.bundle),
-    ] {
-        if let Some(v) = value {
-            layer.annotations.insert(key.into(), v.clone());
-        }
-    }
     attach_layer(
         store,
         &payload,
@@ -189,13 +181,34 @@ pub fn attest(
         }],
     };
     let bytes = envelope.to_bytes();
-    let mut layer = OciDescriptor::of(DSSE_MEDIA_TYPE, &bytes);
-    layer
-        .annotations
-        .insert(ANNOTATION_SIGNATURE.into(), String::new());
+    // The signature is in the envelope: cosign leaves the annotation empty.
+    let mut layer = signed_layer(DSSE_MEDIA_TYPE, &bytes, String::new(), &signature);
     layer
         .annotations
         .insert(ANNOTATION_PREDICATE_TYPE.into(), predicate_type.to_string());
+    attach_layer(
+        store,
+        &bytes,
+        layer,
+        "att",
+        ARTIFACT_TYPE_ATTESTATION,
+        attach,
+    )
+}
+
+/// The layer descriptor of `blob` with the `dev.cosignproject.cosign/signature` annotation
+/// set to `signature_annotation` and, for keyless signatures, the certificate, chain and
+/// bundle annotations cosign adds.
+fn signed_layer(
+    media_type: &str,
+    blob: &[u8],
+    signature_annotation: String,
+    signature: &Signature,
+) -> OciDescriptor {
+    let mut layer = OciDescriptor::of(media_type, blob);
+    layer
+        .annotations
+        .insert(ANNOTATION_SIGNATURE.into(), signature_annotation);
     for (key, value) in [
         (ANNOTATION_CERTIFICATE, &signature.certificate),
         (ANNOTATION_CHAIN, &signature.chain),
@@ -205,14 +218,7 @@ pub fn attest(
             layer.annotations.insert(key.into(), v.clone());
         }
     }
-    attach_layer(
-        store,
-        &bytes,
-        layer,
-        "att",
-        ARTIFACT_TYPE_ATTESTATION,
-        attach,
-    )
+    layer
 }
 
 /// The config go-containerregistry writes for an image made of `layers` appended to
@@ -516,8 +522,10 @@ impl Verifier {
         }
     }
 
-    /// The required identity and issuer, for keyless verifiers.
-    fn check_identity(&self, found: CertificateIdentity) -> Result<CertificateIdentity, Error> {
+    /// Checks a verified keyless signer against the required identity and issuer (for key
+    /// verifiers, `found` is returned as is): what `verify-blob` applies after
+    /// [`TrustRoot::verify`], as image verification does.
+    pub fn check_identity(&self, found: CertificateIdentity) -> Result<CertificateIdentity, Error> {
         let Verifier::Keyless {
             identity, issuer, ..
         } = self
@@ -594,25 +602,107 @@ impl Rejection {
             | Rejection::Claims(s) => s,
         }
     }
+
+    fn malformed(e: Error) -> Rejection {
+        Rejection::Malformed(e.to_string())
+    }
+}
+
+/// Why one candidate was not accepted: rejected (the next candidate is tried) or an error
+/// that stops verification altogether (the registry failed).
+enum Skip {
+    Rejected(Rejection),
+    Stop(Error),
+}
+
+impl From<Rejection> for Skip {
+    fn from(r: Rejection) -> Skip {
+        Skip::Rejected(r)
+    }
+}
+
+impl From<Error> for Skip {
+    fn from(e: Error) -> Skip {
+        Skip::Stop(e)
+    }
+}
+
+/// What is verified: signatures (`.sig`) or attestations (`.att`).
+struct Kind {
+    /// `signature` or `attestation`, for messages.
+    noun: &'static str,
+    /// Tag suffix.
+    suffix: &'static str,
+    /// Layer media type.
+    media_type: &'static str,
+    /// Referrer artifact types read.
+    artifact_types: &'static [&'static str],
+}
+
+const SIGNATURES: Kind = Kind {
+    noun: "signature",
+    suffix: "sig",
+    media_type: SIMPLE_SIGNING_MEDIA_TYPE,
+    artifact_types: &[ARTIFACT_TYPE_SIGNATURE],
+};
+
+const ATTESTATIONS: Kind = Kind {
+    noun: "attestation",
+    suffix: "att",
+    media_type: DSSE_MEDIA_TYPE,
+    artifact_types: &[ARTIFACT_TYPE_ATTESTATION, ARTIFACT_TYPE_ATTESTATION_ALT],
+};
+
+/// The one loop of [`verify_image`] and [`verify_attestations`]: finds the candidates of
+/// `kind`, runs `check` on each (with the number of candidates, for messages) and returns
+/// those that pass. `NotFound` when nothing is attached; otherwise, when none passes, the
+/// rejection of the candidate that got furthest.
+fn verify_each<T>(
+    store: &dyn Store,
+    kind: &Kind,
+    mut check: impl FnMut(&Candidate, usize) -> Result<T, Skip>,
+) -> Result<Vec<T>, Error> {
+    let subject = &store.subject().digest;
+    let found = candidates(store, kind.suffix, kind.media_type, kind.artifact_types)?;
+    if found.is_empty() {
+        return Err(Error::NotFound(format!(
+            "no {noun}s for {} ({subject}): no tag {}.{} and no {noun} referrers",
+            store.name(),
+            digest_tag(subject),
+            kind.suffix,
+            noun = kind.noun,
+        )));
+    }
+    let mut verified = Vec::new();
+    let mut best: Option<Rejection> = None;
+    for candidate in &found {
+        match check(candidate, found.len()) {
+            Ok(v) => verified.push(v),
+            Err(Skip::Stop(e)) => return Err(e),
+            Err(Skip::Rejected(r)) => {
+                if best.as_ref().is_none_or(|b| r > *b) {
+                    best = Some(r);
+                }
+            }
+        }
+    }
+    if verified.is_empty() {
+        return Err(Error::Verification(best.map_or_else(
+            || format!("no {} verifies", kind.noun),
+            Rejection::message,
+        )));
+    }
+    Ok(verified)
 }
 
 /// Reads a layer blob; a digest mismatch is a rejection, registry errors stop.
-fn layer_blob(
-    store: &dyn Store,
-    layer: &OciDescriptor,
-) -> Result<Result<Vec<u8>, Rejection>, Error> {
-    let digest = match layer.parsed_digest() {
-        Ok(d) => d,
-        Err(e) => return Ok(Err(Rejection::Malformed(e.to_string()))),
-    };
+fn layer_blob(store: &dyn Store, layer: &OciDescriptor) -> Result<Vec<u8>, Skip> {
+    let digest = layer.parsed_digest().map_err(Rejection::malformed)?;
     match store.blob(&digest, MAX_BLOB) {
-        Ok(b) => Ok(Ok(b)),
-        Err(Error::Verification(why)) => Ok(Err(Rejection::Tampered(why))),
-        Err(e) if e.kind() == crate::ErrorKind::Registry => Err(e),
-        Err(e) => Ok(Err(Rejection::Tampered(format!(
-            "layer {}: {e}",
-            layer.digest
-        )))),
+        Ok(b) => Ok(b),
+        Err(Error::Verification(why)) => Err(Rejection::Tampered(why).into()),
+        Err(e) if e.kind() == crate::ErrorKind::Registry => Err(e.into()),
+        Err(e) => Err(Rejection::Tampered(format!("layer {}: {e}", layer.digest)).into()),
     }
 }
 
@@ -627,110 +717,71 @@ pub fn verify_image(
     docker_reference: Option<&str>,
 ) -> Result<Vec<VerifiedSignature>, Error> {
     let subject = store.subject().digest.clone();
-    let found = candidates(
-        store,
-        "sig",
-        SIMPLE_SIGNING_MEDIA_TYPE,
-        &[ARTIFACT_TYPE_SIGNATURE],
-    )?;
-    if found.is_empty() {
-        return Err(Error::NotFound(format!(
-            "no signatures for {} ({subject}): no tag {}.sig and no signature referrers",
-            store.name(),
-            digest_tag(&subject)
-        )));
-    }
-    let count = found.len();
-    let mut verified = Vec::new();
-    let mut best: Option<Rejection> = None;
-    for candidate in found {
-        let outcome = (|| -> Result<Result<VerifiedSignature, Rejection>, Error> {
-            let payload = match layer_blob(store, &candidate.layer)? {
-                Ok(p) => p,
-                Err(r) => return Ok(Err(r)),
-            };
-            let signature = candidate
-                .layer
-                .annotations
-                .get(ANNOTATION_SIGNATURE)
-                .cloned()
-                .unwrap_or_default();
-            let certificate =
-                match verifier.check(&payload, &signature, &candidate.layer.annotations) {
-                    Ok(c) => c,
-                    Err(_) => {
-                        return Ok(Err(Rejection::Signature(format!(
-                            "no signature by {} among {count} signature(s) of {subject}",
-                            verifier.describe()
-                        ))));
-                    }
-                };
-            let parsed = match SimpleSigning::parse(
-                &payload,
-                &format!("payload {}", candidate.layer.digest),
-            ) {
-                Ok(p) => p,
-                Err(e) => return Ok(Err(Rejection::Malformed(e.to_string()))),
-            };
-            if parsed.critical.kind != crate::payload::SIGNATURE_TYPE {
-                return Ok(Err(Rejection::Malformed(format!(
-                    "signed payload has type {:?}, not {:?}",
-                    parsed.critical.kind,
-                    crate::payload::SIGNATURE_TYPE
-                ))));
+    verify_each(store, &SIGNATURES, |candidate, count| {
+        let layer = &candidate.layer;
+        let payload = layer_blob(store, layer)?;
+        let signature = layer
+            .annotations
+            .get(ANNOTATION_SIGNATURE)
+            .map_or("", String::as_str);
+        let certificate = verifier
+            .check(&payload, signature, &layer.annotations)
+            .map_err(|_| {
+                Rejection::Signature(format!(
+                    "no signature by {} among {count} signature(s) of {subject}",
+                    verifier.describe()
+                ))
+            })?;
+        let parsed = SimpleSigning::parse(&payload, &format!("payload {}", layer.digest))
+            .map_err(Rejection::malformed)?;
+        if parsed.critical.kind != crate::payload::SIGNATURE_TYPE {
+            return Err(Rejection::Malformed(format!(
+                "signed payload has type {:?}, not {:?}",
+                parsed.critical.kind,
+                crate::payload::SIGNATURE_TYPE
+            ))
+            .into());
+        }
+        let signed_digest = &parsed.critical.image.docker_manifest_digest;
+        if *signed_digest != subject.to_string() {
+            return Err(Rejection::OtherDigest(format!(
+                "signature is for another digest: signed {signed_digest}, image is {subject}"
+            ))
+            .into());
+        }
+        if let Some(want) = docker_reference {
+            let have = &parsed.critical.identity.docker_reference;
+            if have != want {
+                return Err(Rejection::Claims(format!(
+                    "signature names docker-reference {have}, not {want}"
+                ))
+                .into());
             }
-            let signed_digest = &parsed.critical.image.docker_manifest_digest;
-            if *signed_digest != subject.to_string() {
-                return Ok(Err(Rejection::OtherDigest(format!(
-                    "signature is for another digest: signed {signed_digest}, image is {subject}"
-                ))));
-            }
-            if let Some(want) = docker_reference {
-                let have = &parsed.critical.identity.docker_reference;
-                if have != want {
-                    return Ok(Err(Rejection::Claims(format!(
-                        "signature names docker-reference {have}, not {want}"
-                    ))));
+        }
+        for (key, want) in annotations {
+            match parsed.annotation(key) {
+                Some(have) if &have == want => {}
+                Some(have) => {
+                    return Err(Rejection::Claims(format!(
+                        "signature has annotation {key}={have}, not {key}={want}"
+                    ))
+                    .into());
                 }
-            }
-            for (key, want) in annotations {
-                match parsed.annotation(key) {
-                    Some(have) if &have == want => {}
-                    Some(have) => {
-                        return Ok(Err(Rejection::Claims(format!(
-                            "signature has annotation {key}={have}, not {key}={want}"
-                        ))));
-                    }
-                    None => {
-                        return Ok(Err(Rejection::Claims(format!(
-                            "signature has no annotation {key}={want}"
-                        ))));
-                    }
-                }
-            }
-            Ok(Ok(VerifiedSignature {
-                payload: parsed,
-                layer: candidate.layer.digest.clone(),
-                found: candidate.found.clone(),
-                certificate,
-            }))
-        })()?;
-        match outcome {
-            Ok(v) => verified.push(v),
-            Err(r) => {
-                if best.as_ref().is_none_or(|b| r > *b) {
-                    best = Some(r);
+                None => {
+                    return Err(Rejection::Claims(format!(
+                        "signature has no annotation {key}={want}"
+                    ))
+                    .into());
                 }
             }
         }
-    }
-    if verified.is_empty() {
-        return Err(Error::Verification(
-            best.map(Rejection::message)
-                .unwrap_or_else(|| "no signature verifies".into()),
-        ));
-    }
-    Ok(verified)
+        Ok(VerifiedSignature {
+            payload: parsed,
+            layer: layer.digest.clone(),
+            found: candidate.found.clone(),
+            certificate,
+        })
+    })
 }
 
 /// An attestation that verified.
@@ -759,94 +810,53 @@ pub fn verify_attestations(
     predicate_type: Option<&str>,
 ) -> Result<Vec<VerifiedAttestation>, Error> {
     let subject = store.subject().digest.clone();
-    let found = candidates(
-        store,
-        "att",
-        DSSE_MEDIA_TYPE,
-        &[ARTIFACT_TYPE_ATTESTATION, ARTIFACT_TYPE_ATTESTATION_ALT],
-    )?;
-    if found.is_empty() {
-        return Err(Error::NotFound(format!(
-            "no attestations for {} ({subject}): no tag {}.att and no attestation referrers",
-            store.name(),
-            digest_tag(&subject)
-        )));
-    }
-    let count = found.len();
-    let mut verified = Vec::new();
-    let mut best: Option<Rejection> = None;
-    for candidate in found {
-        let outcome = (|| -> Result<Result<VerifiedAttestation, Rejection>, Error> {
-            let bytes = match layer_blob(store, &candidate.layer)? {
-                Ok(b) => b,
-                Err(r) => return Ok(Err(r)),
-            };
-            let what = format!("attestation {}", candidate.layer.digest);
-            let envelope = match Envelope::parse(&bytes, &what) {
-                Ok(e) => e,
-                Err(e) => return Ok(Err(Rejection::Malformed(e.to_string()))),
-            };
-            let certificate = match verifier.check_envelope(&envelope, &candidate.layer.annotations)
-            {
-                Ok(c) => c,
-                Err(_) => {
-                    return Ok(Err(Rejection::Signature(format!(
-                        "no attestation by {} among {count} attestation(s) of {subject}",
-                        verifier.describe()
-                    ))));
-                }
-            };
-            if envelope.payload_type != dsse::IN_TOTO_PAYLOAD_TYPE {
-                return Ok(Err(Rejection::Malformed(format!(
-                    "{what}: payload type {:?} is not in-toto",
-                    envelope.payload_type
-                ))));
-            }
-            let body = match envelope.payload_bytes(&what) {
-                Ok(b) => b,
-                Err(e) => return Ok(Err(Rejection::Malformed(e.to_string()))),
-            };
-            let statement = match Statement::parse(&body, &what) {
-                Ok(s) => s,
-                Err(e) => return Ok(Err(Rejection::Malformed(e.to_string()))),
-            };
-            if !statement.is_about(&subject) {
-                return Ok(Err(Rejection::OtherDigest(format!(
-                    "attestation is for another digest: its subject is not {subject}"
-                ))));
-            }
-            if let Some(want) = predicate_type
-                && statement.predicate_type != want
-            {
-                return Ok(Err(Rejection::Claims(format!(
-                    "no attestation of type {want} by {} (found {})",
-                    verifier.describe(),
-                    statement.predicate_type
-                ))));
-            }
-            Ok(Ok(VerifiedAttestation {
-                statement,
-                layer: candidate.layer.digest.clone(),
-                found: candidate.found.clone(),
-                certificate,
-            }))
-        })()?;
-        match outcome {
-            Ok(v) => verified.push(v),
-            Err(r) => {
-                if best.as_ref().is_none_or(|b| r > *b) {
-                    best = Some(r);
-                }
-            }
+    verify_each(store, &ATTESTATIONS, |candidate, count| {
+        let layer = &candidate.layer;
+        let bytes = layer_blob(store, layer)?;
+        let what = format!("attestation {}", layer.digest);
+        let envelope = Envelope::parse(&bytes, &what).map_err(Rejection::malformed)?;
+        let certificate = verifier
+            .check_envelope(&envelope, &layer.annotations)
+            .map_err(|_| {
+                Rejection::Signature(format!(
+                    "no attestation by {} among {count} attestation(s) of {subject}",
+                    verifier.describe()
+                ))
+            })?;
+        if envelope.payload_type != dsse::IN_TOTO_PAYLOAD_TYPE {
+            return Err(Rejection::Malformed(format!(
+                "{what}: payload type {:?} is not in-toto",
+                envelope.payload_type
+            ))
+            .into());
         }
-    }
-    if verified.is_empty() {
-        return Err(Error::Verification(
-            best.map(Rejection::message)
-                .unwrap_or_else(|| "no attestation verifies".into()),
-        ));
-    }
-    Ok(verified)
+        let body = envelope
+            .payload_bytes(&what)
+            .map_err(Rejection::malformed)?;
+        let statement = Statement::parse(&body, &what).map_err(Rejection::malformed)?;
+        if !statement.is_about(&subject) {
+            return Err(Rejection::OtherDigest(format!(
+                "attestation is for another digest: its subject is not {subject}"
+            ))
+            .into());
+        }
+        if let Some(want) = predicate_type
+            && statement.predicate_type != want
+        {
+            return Err(Rejection::Claims(format!(
+                "no attestation of type {want} by {} (found {})",
+                verifier.describe(),
+                statement.predicate_type
+            ))
+            .into());
+        }
+        Ok(VerifiedAttestation {
+            statement,
+            layer: layer.digest.clone(),
+            found: candidate.found.clone(),
+            certificate,
+        })
+    })
 }
 
 /// Everything attached to an image, as `cosign tree` shows it.

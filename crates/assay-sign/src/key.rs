@@ -10,6 +10,7 @@
 use std::fmt;
 
 use p256::pkcs8::der::{Decode, asn1::ObjectIdentifier};
+use p256::pkcs8::spki::AlgorithmIdentifierRef;
 use p256::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::signature::{RandomizedSigner, SignatureEncoding, Signer as _, Verifier as _};
@@ -129,31 +130,14 @@ impl PrivateKey {
     pub fn from_pkcs8_der(der: &[u8], what: &str) -> Result<PrivateKey, Error> {
         let info = p256::pkcs8::PrivateKeyInfoRef::from_der(der)
             .map_err(|e| Error::key(what, format!("not a PKCS#8 private key: {e}")))?;
-        let algorithm = info.algorithm.oid;
-        if algorithm == OID_EC_PUBLIC_KEY {
-            let curve = info
-                .algorithm
-                .parameters_oid()
-                .map_err(|_| Error::key(what, "EC key without a named curve"))?;
-            if curve != OID_P256 {
-                return Err(Error::UnsupportedKey {
-                    what: what.to_string(),
-                    kind: curve_name(&curve),
-                });
-            }
-            return p256::ecdsa::SigningKey::from_pkcs8_der(der)
+        match Kind::of(&info.algorithm, what)? {
+            Kind::EcdsaP256 => p256::ecdsa::SigningKey::from_pkcs8_der(der)
                 .map(PrivateKey::EcdsaP256)
-                .map_err(|e| Error::key(what, format!("bad P-256 private key: {e}")));
-        }
-        if algorithm == OID_RSA {
-            return rsa::PrivateKey::from_pkcs8_der(der)
+                .map_err(|e| Error::key(what, format!("bad P-256 private key: {e}"))),
+            Kind::Rsa => rsa::PrivateKey::from_pkcs8_der(der)
                 .map(|k| PrivateKey::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(k))))
-                .map_err(|e| Error::key(what, format!("bad RSA private key: {e}")));
+                .map_err(|e| Error::key(what, format!("bad RSA private key: {e}"))),
         }
-        Err(Error::UnsupportedKey {
-            what: what.to_string(),
-            kind: algorithm_name(&algorithm),
-        })
     }
 
     /// The key as PKCS#8 DER (the plaintext inside cosign's encrypted PEM).
@@ -237,31 +221,14 @@ impl PublicKey {
     pub fn from_spki_der(der: &[u8], what: &str) -> Result<PublicKey, Error> {
         let info = p256::pkcs8::spki::SubjectPublicKeyInfoRef::from_der(der)
             .map_err(|e| Error::key(what, format!("not a public key: {e}")))?;
-        let algorithm = info.algorithm.oid;
-        if algorithm == OID_EC_PUBLIC_KEY {
-            let curve = info
-                .algorithm
-                .parameters_oid()
-                .map_err(|_| Error::key(what, "EC key without a named curve"))?;
-            if curve != OID_P256 {
-                return Err(Error::UnsupportedKey {
-                    what: what.to_string(),
-                    kind: curve_name(&curve),
-                });
-            }
-            return p256::ecdsa::VerifyingKey::from_public_key_der(der)
+        match Kind::of(&info.algorithm, what)? {
+            Kind::EcdsaP256 => p256::ecdsa::VerifyingKey::from_public_key_der(der)
                 .map(PublicKey::EcdsaP256)
-                .map_err(|e| Error::key(what, format!("bad P-256 public key: {e}")));
-        }
-        if algorithm == OID_RSA {
-            return rsa::PublicKey::from_public_key_der(der)
+                .map_err(|e| Error::key(what, format!("bad P-256 public key: {e}"))),
+            Kind::Rsa => rsa::PublicKey::from_public_key_der(der)
                 .map(|k| PublicKey::Rsa(Box::new(rsa::pkcs1v15::VerifyingKey::new(k))))
-                .map_err(|e| Error::key(what, format!("bad RSA public key: {e}")));
+                .map_err(|e| Error::key(what, format!("bad RSA public key: {e}"))),
         }
-        Err(Error::UnsupportedKey {
-            what: what.to_string(),
-            kind: algorithm_name(&algorithm),
-        })
     }
 
     /// DER SubjectPublicKeyInfo.
@@ -311,6 +278,39 @@ impl PublicKey {
                 self.fingerprint()
             )))
         }
+    }
+}
+
+/// The two kinds of key assay signs and verifies with.
+enum Kind {
+    EcdsaP256,
+    Rsa,
+}
+
+impl Kind {
+    /// The kind a PKCS#8 or SubjectPublicKeyInfo algorithm identifier names; other
+    /// algorithms and curves are refused by name, for private and public keys alike.
+    fn of(algorithm: &AlgorithmIdentifierRef<'_>, what: &str) -> Result<Kind, Error> {
+        let oid = algorithm.oid;
+        if oid == OID_RSA {
+            return Ok(Kind::Rsa);
+        }
+        if oid != OID_EC_PUBLIC_KEY {
+            return Err(Error::UnsupportedKey {
+                what: what.to_string(),
+                kind: algorithm_name(&oid),
+            });
+        }
+        let curve = algorithm
+            .parameters_oid()
+            .map_err(|_| Error::key(what, "EC key without a named curve"))?;
+        if curve != OID_P256 {
+            return Err(Error::UnsupportedKey {
+                what: what.to_string(),
+                kind: curve_name(&curve),
+            });
+        }
+        Ok(Kind::EcdsaP256)
     }
 }
 

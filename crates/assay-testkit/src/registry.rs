@@ -12,9 +12,23 @@ pub const DEFAULT_BINARY: &str = "/usr/bin/docker-registry";
 /// A running registry; stopped and its storage removed when dropped.
 #[derive(Debug)]
 pub struct Registry {
+    process: Process,
+}
+
+/// A `docker-registry` process with its storage: killed and removed when dropped. Shared by
+/// [`Registry`] and [`crate::auth::AuthRegistry`].
+#[derive(Debug)]
+pub(crate) struct Process {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     _storage: tempfile::TempDir,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Why a registry could not be started.
@@ -39,22 +53,28 @@ impl std::fmt::Display for StartError {
     }
 }
 
-fn binary() -> PathBuf {
-    std::env::var_os("ASSAY_REGISTRY_BIN")
-        .map_or_else(|| PathBuf::from(DEFAULT_BINARY), PathBuf::from)
+pub(crate) fn failed(e: impl std::fmt::Display) -> StartError {
+    StartError::Failed(e.to_string())
+}
+
+/// The registry binary, or `Missing`; `ASSAY_REGISTRY_BIN` overrides the default.
+pub(crate) fn binary() -> Result<PathBuf, StartError> {
+    let bin = std::env::var_os("ASSAY_REGISTRY_BIN")
+        .map_or_else(|| PathBuf::from(DEFAULT_BINARY), PathBuf::from);
+    if bin.exists() {
+        Ok(bin)
+    } else {
+        Err(StartError::Missing(bin))
+    }
 }
 
 fn free_port() -> Result<u16, StartError> {
-    let listener =
-        TcpListener::bind("127.0.0.1:0").map_err(|e| StartError::Failed(e.to_string()))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| StartError::Failed(e.to_string()))
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(failed)?;
+    listener.local_addr().map(|a| a.port()).map_err(failed)
 }
 
 /// `GET /v2/` over plain HTTP; the status code, if the registry answered.
-fn probe(addr: SocketAddr) -> Option<u16> {
+pub(crate) fn probe(addr: SocketAddr) -> Option<u16> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     write!(
@@ -68,101 +88,108 @@ fn probe(addr: SocketAddr) -> Option<u16> {
     text.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Writes `storage/config.yml` from `config` (given the address) and starts `docker-registry
+/// serve` on a free port, waiting until `GET /v2/` answers `ready` (200 anonymous, 401 with
+/// auth). A port can be taken between picking and binding, so it tries a few times.
+pub(crate) fn launch(
+    storage: tempfile::TempDir,
+    config: impl Fn(SocketAddr) -> String,
+    ready: u16,
+) -> Result<Process, StartError> {
+    let bin = binary()?;
+    let mut last = String::new();
+    for _ in 0..5 {
+        let addr: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
+        let path = storage.path().join("config.yml");
+        std::fs::write(&path, config(addr)).map_err(failed)?;
+        let mut child = Command::new(&bin)
+            .arg("serve")
+            .arg(&path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| failed(format!("{}: {e}", bin.display())))?;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if probe(addr) == Some(ready) {
+                return Ok(Process {
+                    child,
+                    addr,
+                    _storage: storage,
+                });
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                last = format!("exited with {status}");
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        if last.is_empty() {
+            last = format!("no answer on {addr} within 15 s");
+        }
+    }
+    Err(StartError::Failed(last))
+}
+
+/// `Some` when started; `None` outside CI when it could not start (the test says so on
+/// stderr); a panic under `CI=true`, where CI installs the registry and a failure to start
+/// means the set-up broke.
+pub(crate) fn or_skip<T>(test: &str, what: &str, started: Result<T, StartError>) -> Option<T> {
+    match started {
+        Ok(r) => Some(r),
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("{test}: {what} is required under CI=true: {e}")
+        }
+        Err(e) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("{test}: skipped, {e}");
+            }
+            None
+        }
+    }
+}
+
 impl Registry {
     /// Starts a registry with delete enabled and filesystem storage in a temp dir.
     pub fn start() -> Result<Registry, StartError> {
-        let bin = binary();
-        if !bin.exists() {
-            return Err(StartError::Missing(bin));
-        }
-        let storage = tempfile::tempdir().map_err(|e| StartError::Failed(e.to_string()))?;
-        // A port can be taken between picking and binding; retry a few times.
-        let mut last = String::new();
-        for _ in 0..5 {
-            let port = free_port()?;
-            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-            let config = storage.path().join("config.yml");
-            let data = storage.path().join("data");
-            std::fs::write(&config, config_text(&data, addr))
-                .map_err(|e| StartError::Failed(e.to_string()))?;
-            let mut child = Command::new(&bin)
-                .arg("serve")
-                .arg(&config)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .map_err(|e| StartError::Failed(format!("{}: {e}", bin.display())))?;
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while Instant::now() < deadline {
-                if probe(addr) == Some(200) {
-                    return Ok(Registry {
-                        child,
-                        addr,
-                        _storage: storage,
-                    });
-                }
-                if let Ok(Some(status)) = child.try_wait() {
-                    last = format!("exited with {status}");
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-            if last.is_empty() {
-                last = format!("no answer on {addr} within 15 s");
-            }
-        }
-        Err(StartError::Failed(last))
+        let storage = tempfile::tempdir().map_err(failed)?;
+        let data = storage.path().join("data");
+        let process = launch(storage, |addr| config_text(&data, addr, ""), 200)?;
+        Ok(Registry { process })
     }
 
     /// Starts a registry, or returns `None` outside CI when none is installed (the test then
     /// says so on stderr). Panics under `CI=true` when it cannot start.
     pub fn start_or_skip(test: &str) -> Option<Registry> {
-        match Registry::start() {
-            Ok(r) => Some(r),
-            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-                panic!("{test}: a registry is required under CI=true: {e}")
-            }
-            Err(e) => {
-                #[allow(clippy::print_stderr)]
-                {
-                    eprintln!("{test}: skipped, {e}");
-                }
-                None
-            }
-        }
+        or_skip(test, "a registry", Registry::start())
     }
 
     /// `127.0.0.1:PORT`, the host part of references to this registry.
     pub fn host(&self) -> String {
-        self.addr.to_string()
+        self.process.addr.to_string()
     }
 
     /// The socket address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.process.addr
     }
 
     /// Whether it still answers `GET /v2/` with 200.
     pub fn is_up(&self) -> bool {
-        probe(self.addr) == Some(200)
+        probe(self.process.addr) == Some(200)
     }
 }
 
-fn config_text(data: &Path, addr: SocketAddr) -> String {
+/// The registry's configuration; `extra` is appended at the top level (an `auth:` section).
+pub(crate) fn config_text(data: &Path, addr: SocketAddr, extra: &str) -> String {
     format!(
-        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
+        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n{extra}http:\n  addr: {addr}\n",
         data.display()
     )
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[cfg(test)]

@@ -207,8 +207,8 @@ impl Expect {
 /// What a check sees.
 #[derive(Debug)]
 pub(crate) struct Context<'a> {
-    /// Wanted files' contents by path.
-    pub files: &'a BTreeMap<String, Vec<u8>>,
+    /// Wanted files' contents by path (the final versions).
+    pub files: &'a BTreeMap<&'a str, &'a [u8]>,
     /// The squashed tree.
     pub tree: &'a FileTree,
     /// The image config (images only).
@@ -317,7 +317,7 @@ pub(crate) fn run(check: &Check, cx: &Context<'_>) -> Vec<Failure> {
         }
         Check::FileContains { file, pattern } => {
             let p = clean(file);
-            let Some(text) = cx.files.get(&p) else {
+            let Some(text) = cx.files.get(p.as_str()) else {
                 return vec![fail(&p, None, format!("/{p} does not exist"), "missing")];
             };
             let Ok(re) = regex::Regex::new(pattern) else {
@@ -344,7 +344,7 @@ pub(crate) fn run(check: &Check, cx: &Context<'_>) -> Vec<Failure> {
         }
         Check::FileNotContains { file, pattern } => {
             let p = clean(file);
-            let Some(text) = cx.files.get(&p) else {
+            let Some(text) = cx.files.get(p.as_str()) else {
                 return Vec::new();
             };
             let Ok(re) = regex::Regex::new(pattern) else {
@@ -451,7 +451,11 @@ fn setting(
     let mut sources: Vec<(&str, &[u8])> = Vec::new();
     if let Some(dir) = include_dir {
         let prefix = format!("{}/", clean(dir));
-        for (path, content) in cx.files.range(prefix.clone()..) {
+        let from = (
+            std::ops::Bound::Included(prefix.as_str()),
+            std::ops::Bound::Unbounded,
+        );
+        for (&path, &content) in cx.files.range::<str, _>(from) {
             if !path.starts_with(&prefix) {
                 break;
             }
@@ -830,7 +834,7 @@ fn world_writable(cx: &Context<'_>) -> Vec<Failure> {
     out
 }
 
-fn ids(text: Option<&Vec<u8>>) -> Option<BTreeSet<u64>> {
+fn ids(text: Option<&&[u8]>) -> Option<BTreeSet<u64>> {
     let text = text?;
     Some(
         String::from_utf8_lossy(text)

@@ -9,15 +9,14 @@
 //!
 //! The scanner needs several files together (sshd reads drop-ins before `sshd_config`,
 //! unowned files need `/etc/passwd` and `/etc/group` and the whole tree), so
-//! [`Scanner::scan`] only collects the final version of the files the rules read, and
-//! every rule runs in [`Scanner::scan_image`]. One scanner value serves one walk at a time
-//! (the collected files are taken at the end of each walk).
+//! [`Scanner::scan`] does nothing and every rule runs in [`Scanner::scan_image`], which
+//! gets the final versions of the files the rules read (`ImageContext::files`). The scanner
+//! keeps no state, so one value may serve several walks at the same time.
 
 mod check;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use assay_core::{FindingKind, Rule, RuleDoc, RuleTarget, Severity};
 use serde::Deserialize;
@@ -523,7 +522,6 @@ pub struct BaselineScanner {
     trusted: Vec<String>,
     wanted: BTreeSet<String>,
     wanted_dirs: Vec<String>,
-    files: Mutex<BTreeMap<String, Vec<u8>>>,
 }
 
 impl BaselineScanner {
@@ -608,7 +606,6 @@ impl BaselineScanner {
             trusted: config.trusted_registries.clone(),
             wanted,
             wanted_dirs,
-            files: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -631,7 +628,6 @@ impl BaselineScanner {
             trusted: Vec::new(),
             wanted: BTreeSet::new(),
             wanted_dirs: Vec::new(),
-            files: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -676,19 +672,15 @@ impl Scanner for BaselineScanner {
         Scope::Final
     }
 
-    fn scan(&self, file: &ContentFile<'_>) -> Vec<Hit> {
-        if let Ok(mut files) = self.files.lock() {
-            files.insert(file.path.to_string(), file.content.to_vec());
-        }
+    fn scan(&self, _file: &ContentFile<'_>) -> Vec<Hit> {
+        // Every check may span files (sshd_config and its drop-ins, passwd and the tree):
+        // they run in `scan_image`, which gets the same files.
         Vec::new()
     }
 
     fn scan_image(&self, image: &ImageContext<'_>) -> Vec<Hit> {
-        let files = self
-            .files
-            .lock()
-            .map(|mut f| std::mem::take(&mut *f))
-            .unwrap_or_default();
+        let files: BTreeMap<&str, &[u8]> =
+            image.files.iter().map(|f| (f.path, f.content)).collect();
         let cx = check::Context {
             files: &files,
             tree: image.tree,
@@ -751,6 +743,14 @@ impl crate::content::Scanner for std::sync::LazyLock<BaselineScanner> {
 
     fn max_size(&self) -> u64 {
         (**self).max_size()
+    }
+
+    fn wants_sized(&self, path: &str, size: u64) -> bool {
+        (**self).wants_sized(path, size)
+    }
+
+    fn prepare(&self) {
+        (**self).prepare();
     }
 
     fn scope(&self) -> crate::content::Scope {

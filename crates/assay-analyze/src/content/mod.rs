@@ -8,9 +8,13 @@
 //! CLI and passed to the runner in the same `&[&dyn Scanner]` slice; [`SCANNERS`] holds the
 //! built-in, configuration-free ones.
 //!
-//! - [`Scanner::wants`] is called for every regular file of every layer with its normalised
-//!   path (`etc/shadow`, no leading `/`): keep it to string comparisons. Files larger than
-//!   [`Scanner::max_size`] are never handed over.
+//! - [`Scanner::wants_sized`] is called for every regular file of every layer with its
+//!   normalised path (`etc/shadow`, no leading `/`) and its size, before any byte is read:
+//!   keep it to string comparisons. By default it is [`Scanner::wants`] (the path) and
+//!   [`Scanner::max_size`] (files larger are never handed over); a scanner that goes by
+//!   size (ClamAV hash signatures name exact sizes) overrides it. The walker asks each
+//!   scanner with its own limits, so one scanner's large limit does not make another's
+//!   paths be read at that size.
 //! - [`Scanner::scan`] gets a [`ContentFile`]: path, content, the layer it came from
 //!   (index and diff_id), mode, uid and gid. With [`Scope::EveryLayer`] (the default) every
 //!   version of a file in every layer is scanned, including versions a later layer deleted or
@@ -18,8 +22,11 @@
 //!   later layers are read, so the runner records it on the [`Detection`]
 //!   ([`Detection::hidden`]) rather than on the file. With [`Scope::Final`] only the version
 //!   a container would see is scanned (compliance checks of `sshd_config`, say).
-//! - [`Scanner::scan_image`] runs once after the walk with the image config (for images) and
-//!   the squashed [`FileTree`] (metadata of every file: setuid bits, owners, ...).
+//! - [`Scanner::scan_image`] runs once after the walk with the image config (for images),
+//!   the squashed [`FileTree`] (metadata of every file: setuid bits, owners, ...) and, for
+//!   a [`Scope::Final`] scanner, the final versions of the files it wanted
+//!   ([`ImageContext::files`]), for checks across files (a config and its drop-ins). A
+//!   scanner keeps no state between calls: one value may serve several walks at once.
 //! - A scanner returns [`Hit`]s; the runner turns them into [`Detection`]s carrying path,
 //!   layer and the scanner's [`FindingKind`]. The CLI (`cli/src/scan/content.rs`) turns
 //!   detections into report findings.
@@ -129,6 +136,10 @@ pub struct ImageContext<'a> {
     pub config: Option<&'a ImageConfig>,
     /// The squashed file tree (metadata only).
     pub tree: &'a FileTree,
+    /// For a [`Scope::Final`] scanner, the files it wanted, in the version a container
+    /// sees, sorted by path: the same files [`Scanner::scan`] got, for checks across files.
+    /// Empty for [`Scope::EveryLayer`] scanners, which see every version in `scan`.
+    pub files: &'a [ContentFile<'a>],
 }
 
 /// A secret value found by a scanner, never the value itself: a redacted form for reports
@@ -260,10 +271,25 @@ pub trait Scanner: Sync {
         DEFAULT_MAX_SIZE
     }
 
+    /// Whether to read the regular file at `path` of `size` bytes, known before any byte is
+    /// read: by default, when `size` is within [`Scanner::max_size`] and [`Scanner::wants`]
+    /// the path. A scanner that goes by size overrides it (the malware scanner wants any
+    /// path, but only at the sizes its signatures have). Keep it cheap: called for every
+    /// file of every layer.
+    fn wants_sized(&self, path: &str, size: u64) -> bool {
+        size <= self.max_size() && self.wants(path)
+    }
+
     /// Which versions of a file to scan.
     fn scope(&self) -> Scope {
         Scope::EveryLayer
     }
+
+    /// Called once when a run starts ([`ContentRun::new`]), before the walk: a scanner with
+    /// a costly one-time load (the license scanner's SPDX text store, ~100 ms) starts it
+    /// here on a thread of its own, so that it overlaps the walk, which keeps one core per
+    /// layer busy, instead of following it. Must not block. Default: nothing.
+    fn prepare(&self) {}
 
     /// What the file holds.
     fn scan(&self, file: &ContentFile<'_>) -> Vec<Hit>;
@@ -311,8 +337,9 @@ pub struct ContentScan {
     pub warnings: Vec<assay_oci::Warning>,
 }
 
-/// A [`Wants`] that wants what any of the scanners wants; its `max_size` is the largest of
-/// theirs (the runner checks each scanner's own limit again).
+/// A [`Wants`] that wants a file when any of the scanners wants it at its size
+/// ([`Scanner::wants_sized`], each with its own limits); its `max_size` is the largest of
+/// theirs, an upper bound only: the walker asks `wants_sized`.
 #[derive(Clone, Copy)]
 pub struct ContentWants<'s>(pub &'s [&'s dyn Scanner]);
 
@@ -332,6 +359,10 @@ impl Wants for ContentWants<'_> {
     fn max_size(&self) -> u64 {
         self.0.iter().map(|s| s.max_size()).max().unwrap_or(0)
     }
+
+    fn wants_sized(&self, path: &str, size: u64) -> bool {
+        self.0.iter().any(|s| s.wants_sized(path, size))
+    }
 }
 
 /// One file version waiting to be scanned.
@@ -343,6 +374,19 @@ struct Pending {
     uid: u64,
     gid: u64,
     size: u64,
+}
+
+impl Pending {
+    fn as_file(&self) -> ContentFile<'_> {
+        ContentFile {
+            path: &self.path,
+            content: &self.content,
+            layer: &self.layer,
+            mode: self.mode,
+            uid: self.uid,
+            gid: self.gid,
+        }
+    }
 }
 
 /// Collects files during a walk and scans them; a [`Visitor`] so it can share a walk with
@@ -375,8 +419,11 @@ impl std::fmt::Debug for ContentRun<'_> {
 }
 
 impl<'s> ContentRun<'s> {
-    /// A run of `scanners`.
+    /// A run of `scanners`; lets each [`Scanner::prepare`].
     pub fn new(scanners: &'s [&'s dyn Scanner]) -> ContentRun<'s> {
+        for s in scanners {
+            s.prepare();
+        }
         ContentRun {
             scanners,
             batch: Vec::new(),
@@ -395,22 +442,15 @@ impl<'s> ContentRun<'s> {
         ContentWants(self.scanners)
     }
 
-    fn scan_batch(&mut self, scope: Scope, files: Vec<Pending>) {
+    fn scan_batch(&mut self, scope: Scope, files: &[Pending]) {
         let scanners = self.scanners;
         let found: Vec<Vec<Detection>> = files
             .par_iter()
             .map(|p| {
-                let file = ContentFile {
-                    path: &p.path,
-                    content: &p.content,
-                    layer: &p.layer,
-                    mode: p.mode,
-                    uid: p.uid,
-                    gid: p.gid,
-                };
+                let file = p.as_file();
                 scanners
                     .iter()
-                    .filter(|s| s.scope() == scope && p.size <= s.max_size() && s.wants(&p.path))
+                    .filter(|s| s.scope() == scope && s.wants_sized(&p.path, p.size))
                     .flat_map(|s| {
                         s.scan(&file).into_iter().map(|hit| Detection {
                             scanner: s.name(),
@@ -438,7 +478,7 @@ impl<'s> ContentRun<'s> {
     fn flush(&mut self) {
         let batch = std::mem::take(&mut self.batch);
         if !batch.is_empty() {
-            self.scan_batch(Scope::EveryLayer, batch);
+            self.scan_batch(Scope::EveryLayer, &batch);
         }
     }
 
@@ -471,10 +511,25 @@ impl<'s> ContentRun<'s> {
             })
             .collect();
         if !finals.is_empty() {
-            self.scan_batch(Scope::Final, finals);
+            self.scan_batch(Scope::Final, &finals);
         }
-        let context = ImageContext { config, tree };
+        // `finals` came out of a map by path, so each scanner's slice is sorted by path.
+        let final_files: Vec<ContentFile<'_>> = finals.iter().map(Pending::as_file).collect();
         for s in self.scanners {
+            let files: Vec<ContentFile<'_>> = if s.scope() == Scope::Final {
+                final_files
+                    .iter()
+                    .filter(|f| s.wants_sized(f.path, f.content.len() as u64))
+                    .copied()
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let context = ImageContext {
+                config,
+                tree,
+                files: &files,
+            };
             for hit in s.scan_image(&context) {
                 self.detections.push(Detection {
                     scanner: s.name(),
@@ -535,6 +590,8 @@ impl Visitor for ContentRun<'_> {
             Some(l) if l.index == layer.index => l.clone(),
             _ => LayerRef::of(layer),
         };
+        // The walk may hand over content wanted only by another visitor sharing it.
+        let size = content.len() as u64;
         let make = || Pending {
             path: entry.path.clone(),
             content: content.to_vec(),
@@ -542,13 +599,12 @@ impl Visitor for ContentRun<'_> {
             mode: entry.mode,
             uid: entry.uid,
             gid: entry.gid,
-            size: entry.size.max(content.len() as u64),
+            size,
         };
-        // The walk may hand over content wanted only by another visitor sharing it.
         let wanted = |scope: Scope| {
-            self.scanners.iter().any(|s| {
-                s.scope() == scope && content.len() as u64 <= s.max_size() && s.wants(&entry.path)
-            })
+            self.scanners
+                .iter()
+                .any(|s| s.scope() == scope && s.wants_sized(&entry.path, size))
         };
         if self.any_every && wanted(Scope::EveryLayer) {
             self.batch.push(make());
@@ -627,7 +683,7 @@ pub fn scan_file(
     let size = content.len() as u64;
     let mut out: Vec<Detection> = scanners
         .iter()
-        .filter(|s| size <= s.max_size() && s.wants(path))
+        .filter(|s| s.wants_sized(path, size))
         .flat_map(|s| {
             s.scan(&file).into_iter().map(|hit| Detection {
                 scanner: s.name(),
@@ -669,7 +725,173 @@ pub fn scan_directory(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use assay_oci::testing::{ImageSpec, LayerSpec, LayoutBuilder};
+    use assay_oci::{Limits, OciLayout};
+
+    /// Wants paths under `prefix` up to `max` bytes; reports every file it is given, and
+    /// in `scan_image` every file of [`ImageContext::files`].
+    struct Probe {
+        name: &'static str,
+        prefix: &'static str,
+        max: u64,
+        scope: Scope,
+    }
+
+    impl Scanner for Probe {
+        fn name(&self) -> &'static str {
+            self.name
+        }
+        fn kind(&self) -> FindingKind {
+            FindingKind::Secret
+        }
+        fn rules(&self) -> &'static [Rule] {
+            &[]
+        }
+        fn wants(&self, path: &str) -> bool {
+            path.starts_with(self.prefix)
+        }
+        fn max_size(&self) -> u64 {
+            self.max
+        }
+        fn scope(&self) -> Scope {
+            self.scope
+        }
+        fn scan(&self, file: &ContentFile<'_>) -> Vec<Hit> {
+            vec![Hit::custom("SCAN", Severity::Low, "scanned", file.path)]
+        }
+        fn scan_image(&self, image: &ImageContext<'_>) -> Vec<Hit> {
+            image
+                .files
+                .iter()
+                .map(|f| {
+                    let text = String::from_utf8_lossy(f.content);
+                    Hit::custom("IMAGE", Severity::Low, "in scan_image", text).with_path(f.path)
+                })
+                .collect()
+        }
+    }
+
+    const SMALL: Probe = Probe {
+        name: "small",
+        prefix: "small/",
+        max: 100,
+        scope: Scope::EveryLayer,
+    };
+    const LARGE: Probe = Probe {
+        name: "large",
+        prefix: "large/",
+        max: 1 << 20,
+        scope: Scope::EveryLayer,
+    };
+
+    /// Walks `spec` with `scanners`; the detections (scanner, rule, path, message) and the
+    /// number of files the walker read.
+    fn run(spec: ImageSpec, scanners: &[&dyn Scanner]) -> (Vec<(String, String, String)>, u64) {
+        let dir = tempfile::tempdir().unwrap();
+        LayoutBuilder::new().image(None, spec).write(dir.path());
+        let source = OciLayout::open(dir.path(), None).unwrap();
+        let image = Image::open(&source, None, &Limits::default()).unwrap();
+        let mut run = ContentRun::new(scanners);
+        let wants = run.wants();
+        let walk = assay_oci::walk(
+            &source,
+            &image,
+            &[&wants],
+            &mut run,
+            &WalkOptions::default(),
+        )
+        .unwrap();
+        let read = walk.stats.iter().map(|s| s.files_read).sum();
+        let found = run
+            .finish(None, &walk.tree)
+            .into_iter()
+            .map(|d| {
+                (
+                    d.scanner.to_string(),
+                    d.hit.rule_id,
+                    d.path + " " + &d.hit.message,
+                )
+            })
+            .collect();
+        (found, read)
+    }
+
+    #[test]
+    fn one_scanners_large_limit_does_not_read_anothers_paths_at_that_size() {
+        let wants = ContentWants(&[&SMALL, &LARGE]);
+        assert_eq!(wants.max_size(), 1 << 20);
+        assert!(wants.wants_sized("small/a", 100));
+        assert!(!wants.wants_sized("small/a", 5000));
+        assert!(wants.wants_sized("large/a", 5000));
+        assert!(!wants.wants_sized("other", 10));
+
+        let big = vec![b'x'; 5000];
+        let (found, read) = run(
+            ImageSpec::new().layer(
+                LayerSpec::new()
+                    .file("small/big", &big)
+                    .file("small/tiny", "t")
+                    .file("large/big", &big)
+                    .file("other/big", &big),
+            ),
+            &[&SMALL, &LARGE],
+        );
+        // small/big is within LARGE's limit but only SMALL wants its path: never read.
+        assert_eq!(read, 2);
+        let scanned: Vec<(&str, &str)> = found
+            .iter()
+            .map(|(s, _, m)| (s.as_str(), m.split(' ').next().unwrap()))
+            .collect();
+        assert_eq!(scanned, [("large", "large/big"), ("small", "small/tiny")]);
+    }
+
+    #[test]
+    fn a_final_scope_scanner_gets_the_surviving_files_in_scan_image() {
+        let finals = Probe {
+            name: "finals",
+            prefix: "etc/",
+            max: 100,
+            scope: Scope::Final,
+        };
+        let (found, _) = run(
+            ImageSpec::new()
+                .layer(
+                    LayerSpec::new()
+                        .file("etc/kept", "v1")
+                        .file("etc/replaced", "old")
+                        .file("etc/deleted", "gone")
+                        .file("etc/large", vec![b'x'; 500]),
+                )
+                .layer(
+                    LayerSpec::new()
+                        .file("etc/replaced", "new")
+                        .whiteout("etc/deleted"),
+                ),
+            &[&finals],
+        );
+        let image: Vec<&str> = found
+            .iter()
+            .filter(|(_, rule, _)| rule == "IMAGE")
+            .map(|(_, _, m)| m.as_str())
+            .collect();
+        assert_eq!(image, ["etc/kept v1", "etc/replaced new"]);
+    }
+
+    #[test]
+    fn the_malware_scanner_wants_only_signature_sizes() {
+        let malware: &dyn Scanner = &crate::malware::BUILTIN;
+        assert!(malware.wants_sized("any/path", 68));
+        assert!(!malware.wants_sized("any/path", 1000));
+        assert!(!malware.wants_sized("any/path", 0));
+        // The ContentWants of malware + license does not read every file up to the
+        // license scanner's limit.
+        let license: &dyn Scanner = &crate::license::DEFAULT;
+        let wants = ContentWants(&[malware, license]);
+        assert!(!wants.wants_sized("usr/bin/python3", 5_000_000));
+        assert!(wants.wants_sized("usr/share/doc/bash/copyright", 5_000_000));
+    }
 
     #[test]
     fn scanner_names_and_rule_ids_are_unique() {

@@ -9,6 +9,48 @@ use serde::Deserialize;
 use crate::error::{CatalogError, text};
 use crate::{Cataloger, File, file_name};
 
+/// crates.io's index as `Cargo.lock` names it: the git index, or the sparse protocol.
+const CRATES_IO_SOURCES: [&str; 2] = [
+    "registry+https://github.com/rust-lang/crates.io-index",
+    "sparse+https://index.crates.io/",
+];
+
+/// The ecosystem a locked package is matched in, and the purl qualifier that says where it
+/// came from. Only crates.io packages are `crates.io` (RustSec's advisories are about
+/// crates.io crates: a git checkout or another registry's crate of the same name is another
+/// crate, and cargo-audit skips them too); the others keep their origin in the purl
+/// (`vcs_url`, `repository_url`) under an ecosystem no advisory database uses.
+fn origin(source: &str) -> (&'static str, Option<(&'static str, String)>) {
+    if CRATES_IO_SOURCES.contains(&source) {
+        ("crates.io", None)
+    } else if source.starts_with("git+") {
+        // `git+URL?branch=..#COMMIT` becomes the purl convention `git+URL@COMMIT` (the query,
+        // which names a branch or tag, is dropped: the commit pins it).
+        let (url, commit) = source.split_once('#').unwrap_or((source, ""));
+        let url = url.split('?').next().unwrap_or(url);
+        let vcs = if commit.is_empty() {
+            url.to_string()
+        } else {
+            format!("{url}@{commit}")
+        };
+        ("cargo-git", Some(("vcs_url", vcs)))
+    } else {
+        let url = source
+            .strip_prefix("registry+")
+            .or_else(|| source.strip_prefix("sparse+"))
+            .unwrap_or(source);
+        ("cargo-registry", Some(("repository_url", url.to_string())))
+    }
+}
+
+/// The purl of a locked package from `source`, as the cataloger writes it (dependency edges
+/// must name the same purls as the components).
+pub(crate) fn locked_purl(name: &str, version: &str, source: &str) -> Option<String> {
+    let (_, qualifier) = origin(source);
+    let qualifiers: Vec<(&str, &str)> = qualifier.iter().map(|(k, v)| (*k, &**v)).collect();
+    purl("cargo", None, name, version, &qualifiers)
+}
+
 /// The `Cargo.lock` cataloger.
 #[derive(Debug, Clone, Copy)]
 pub struct CargoLock;
@@ -44,12 +86,22 @@ impl Cataloger for CargoLock {
         Ok(lock
             .package
             .into_iter()
-            .filter(|p| p.source.is_some())
-            .map(|p| Package {
-                purl: purl("cargo", None, &p.name, &p.version, &[]),
+            .filter_map(|p| {
+                let source = p.source.as_deref()?;
+                let (ecosystem, qualifier) = origin(source);
+                let qualifiers: Vec<(&str, &str)> =
+                    qualifier.iter().map(|(k, v)| (*k, &**v)).collect();
+                Some((
+                    purl("cargo", None, &p.name, &p.version, &qualifiers),
+                    ecosystem,
+                    p,
+                ))
+            })
+            .map(|(purl, ecosystem, p)| Package {
+                purl,
                 name: p.name,
                 version: p.version,
-                ecosystem: "crates.io".into(),
+                ecosystem: ecosystem.into(),
                 source_name: None,
                 source_version: None,
                 licenses: Vec::new(),
@@ -162,6 +214,55 @@ mod tests {
                 "serde crates.io pkg:cargo/serde@1.0.219",
                 "smallvec crates.io pkg:cargo/smallvec@1.13.2",
             ]
+        );
+    }
+
+    #[test]
+    fn only_crates_io_packages_are_crates_io_and_others_keep_their_origin() {
+        let lock = br#"
+[[package]]
+name = "a"
+version = "1.0.0"
+source = "sparse+https://index.crates.io/"
+
+[[package]]
+name = "b"
+version = "2.0.0"
+source = "git+https://github.com/acme/b?branch=main#0123abcd"
+
+[[package]]
+name = "c"
+version = "3.0.0"
+source = "registry+https://crates.acme.example/index"
+"#;
+        let file = File {
+            path: "Cargo.lock",
+            content: lock,
+            layer: None,
+            distro: None,
+        };
+        let got: Vec<_> = CargoLock
+            .catalog(&file)
+            .unwrap()
+            .into_iter()
+            .map(|p| format!("{} {} {}", p.name, p.ecosystem, p.purl.unwrap_or_default()))
+            .collect();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0], "a crates.io pkg:cargo/a@1.0.0");
+        assert!(
+            got[1].starts_with("b cargo-git pkg:cargo/b@2.0.0?vcs_url="),
+            "{}",
+            got[1]
+        );
+        assert!(
+            got[1].ends_with("vcs_url=git%2Bhttps://github.com/acme/b%400123abcd"),
+            "{}",
+            got[1]
+        );
+        assert!(
+            got[2].starts_with("c cargo-registry pkg:cargo/c@3.0.0?repository_url="),
+            "{}",
+            got[2]
         );
     }
 

@@ -4,10 +4,11 @@
 //!
 //! The `spdx` crate's `detection` feature is askalono inlined (askalono itself is
 //! unmaintained): n-gram similarity against every SPDX text. Its store is embedded
-//! compressed (`detection-inline-cache`, 2.1 MB) and loaded on first use, reduced to the
-//! licenses packages use ([`COMMON`]), so scans that never meet an unnamed license never
-//! pay for it. Results are cached by text, because Debian packages built from one source
-//! share copyright files.
+//! compressed (`detection-inline-cache`, 2.1 MB) and loaded once, reduced to the licenses
+//! packages use ([`COMMON`]): in the background as soon as a run with the license scanner
+//! starts ([`load_in_background`]), so the load overlaps the layer walk instead of adding to
+//! the scan's time, or on first use otherwise. Results are cached by text, because Debian
+//! packages built from one source share copyright files.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -130,6 +131,20 @@ static STORE: LazyLock<Option<Store>> = LazyLock::new(|| {
     }
     Some(store)
 });
+
+/// Starts loading the store on a thread of its own unless that has been started already
+/// (the license scanner's [`crate::content::Scanner::prepare`]). Scans need it for nearly
+/// every Debian-based image (copyright files naming licenses with local words), and the
+/// layer walk leaves a core idle on single-layer images, where the ~100 ms load then costs
+/// no wall time. If the thread cannot be started the store loads on first use.
+pub(crate) fn load_in_background() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let _ = std::thread::Builder::new()
+            .name("assay-spdx-store".into())
+            .spawn(|| LazyLock::force(&STORE).is_some());
+    });
+}
 
 static CACHE: LazyLock<Mutex<HashMap<[u8; 32], Option<String>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));

@@ -500,53 +500,56 @@ fn judge_expression(
 }
 
 /// How many packages use each license and each category: the license summary of a report
-/// or SBOM.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct LicenseSummary {
-    /// Packages per SPDX expression (or declared text when not understood).
-    pub licenses: BTreeMap<String, usize>,
-    /// Packages per category (of the expression's most restrictive acceptable choice).
-    pub categories: BTreeMap<Category, usize>,
-    /// Packages with no license found.
-    pub without_license: usize,
-}
+/// (`license_summary` in the JSON report), keyed by [`Category::as_str`].
+pub use assay_core::LicenseSummary;
 
-/// Summarises the licenses of `packages`.
+/// Summarises the licenses of `packages`: each package counts once under each license it
+/// declares (normalised with [`to_spdx`]; a Debian copyright file lists every license of
+/// every file, so one expression per package would make nearly every package its own entry)
+/// and once under the [`expression_category`] of all its licenses together.
 pub fn summary(packages: &[Package]) -> LicenseSummary {
-    let mut out = LicenseSummary::default();
-    // Categories under an all-allowing policy: each term's verdict is its category rank.
+    let mut out = LicenseSummary {
+        packages: packages.len(),
+        ..LicenseSummary::default()
+    };
     for package in packages {
-        if package.licenses.iter().all(|l| l.trim().is_empty()) {
+        let mut terms: Vec<String> = package
+            .licenses
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| to_spdx(l).unwrap_or_else(|| summary_name(l)))
+            .collect();
+        if terms.is_empty() {
             out.without_license += 1;
             continue;
         }
-        let terms: Vec<String> = package
-            .licenses
-            .iter()
-            .map(|l| to_spdx(l).unwrap_or_else(|| l.clone()))
-            .collect();
-        let expression = if terms.len() == 1 {
-            terms[0].clone()
-        } else {
-            terms
-                .iter()
-                .map(|t| {
-                    if t.contains(' ') {
-                        format!("({t})")
-                    } else {
-                        t.clone()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        };
-        *out.licenses.entry(expression).or_default() += 1;
+        terms.sort_unstable();
+        terms.dedup();
+        for term in terms {
+            *out.licenses.entry(term).or_default() += 1;
+        }
         *out.categories
-            .entry(expression_category(&package.licenses))
+            .entry(expression_category(&package.licenses).as_str().to_string())
             .or_default() += 1;
     }
     out
 }
+
+/// A declared license that is not SPDX, as the summary names it: its first line, at most
+/// [`SUMMARY_NAME_CHARS`] characters (some metadata puts the whole license text in the
+/// license field).
+fn summary_name(declared: &str) -> String {
+    let line = declared.trim().lines().next().unwrap_or_default().trim();
+    if line.chars().count() <= SUMMARY_NAME_CHARS {
+        return line.to_string();
+    }
+    let mut short: String = line.chars().take(SUMMARY_NAME_CHARS - 3).collect();
+    short.push_str("...");
+    short
+}
+
+/// The longest non-SPDX license name kept in a summary.
+const SUMMARY_NAME_CHARS: usize = 80;
 
 /// The category of declared licenses taken together: OR picks the least restrictive term,
 /// AND the most restrictive.
@@ -688,6 +691,10 @@ impl Scanner for LicenseScanner {
         Scope::Final
     }
 
+    fn prepare(&self) {
+        detect::load_in_background();
+    }
+
     fn scan(&self, file: &ContentFile<'_>) -> Vec<Hit> {
         self.packages(file)
             .into_iter()
@@ -789,15 +796,32 @@ mod tests {
             layer: None,
             path: "x".into(),
         };
+        let text = format!(
+            "Copyright (c) the authors\n{}",
+            "Permission is granted. ".repeat(20)
+        );
         let s = summary(&[
             pkg(&["MIT"]),
             pkg(&["MIT License"]),
             pkg(&["GPL-2+"]),
             pkg(&[]),
+            pkg(&[&text]),
+            pkg(&["MIT", "GPL-2+", "MIT"]),
         ]);
-        assert_eq!(s.licenses.get("MIT"), Some(&2));
-        assert_eq!(s.licenses.get("GPL-2.0-or-later"), Some(&1));
-        assert_eq!(s.categories.get(&Category::StrongCopyleft), Some(&1));
+        assert_eq!(s.licenses.get("Copyright (c) the authors"), Some(&1));
+        assert_eq!(s.categories.get("unknown"), Some(&1));
+        // A package counts once under each license it declares.
+        assert_eq!(s.licenses.get("MIT"), Some(&3));
+        assert_eq!(s.licenses.get("GPL-2.0-or-later"), Some(&2));
+        assert_eq!(s.categories.get("strong-copyleft"), Some(&2));
+        assert_eq!(s.categories.get("permissive"), Some(&2));
         assert_eq!(s.without_license, 1);
+        assert_eq!(s.packages, 6);
+    }
+
+    #[test]
+    fn report_category_names_are_the_policy_names_in_order() {
+        let names: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names, LicenseSummary::CATEGORIES);
     }
 }

@@ -9,9 +9,8 @@ use serde_json::{Value, json};
 use super::policy::{Mode, OnError, Policy};
 use crate::workload;
 
-/// The predicate type of the attestation `assay promote` attaches (assay-promote's
-/// `audit::PREDICATE_TYPE`; repeated here until that module is public).
-pub const PROMOTION_PREDICATE_TYPE: &str = "https://assay.dev/attestations/promotion/v1";
+/// The predicate type of the record `assay promote` attaches (defined once, in assay-promote).
+pub use assay_promote::PROMOTION_PREDICATE_TYPE;
 
 /// The webhook's name inside ValidatingWebhookConfiguration (a fully qualified name).
 pub const WEBHOOK_NAME: &str = "images.admission.assay.dev";
@@ -271,8 +270,12 @@ pub fn kyverno(policy: &Policy) -> Vec<Value> {
     let exclude = json!({"any": [{"resources": {"namespaces": file.exempt_namespaces}}]});
     let mut rules = Vec::new();
     if !file.allowed_registries.is_empty() {
-        let alternatives = image_globs(policy, false).join(" | ");
-        let containers = json!([{"image": alternatives}]);
+        // Exempt images skip every check in assay's webhook, the registry check included:
+        // they are alternatives of the pattern (Kyverno's `|`) as well as skipped images of
+        // the verifyImages rule below.
+        let mut alternatives = image_globs(policy, false);
+        alternatives.extend(sorted(&file.exempt_images));
+        let containers = json!([{"image": alternatives.join(" | ")}]);
         rules.push(json!({
             "name": "allowed-registries",
             "match": matching,
@@ -310,8 +313,7 @@ pub fn kyverno(policy: &Policy) -> Vec<Value> {
             "verifyImages": [verify],
         }));
     }
-    let mut exempt_images = file.exempt_images.clone();
-    exempt_images.sort();
+    let exempt_images = sorted(&file.exempt_images);
     let mut spec = json!({
         "validationFailureAction": action,
         "background": false,
@@ -368,16 +370,54 @@ pub fn policy_controller(policy: &Policy) -> Vec<Value> {
         .into_iter()
         .map(|g| json!({"glob": g}))
         .collect();
-    vec![json!({
+    let mode = match file.mode {
+        Mode::Enforce => "enforce",
+        Mode::Warn => "warn",
+    };
+    let mut out = vec![json!({
         "apiVersion": "policy.sigstore.dev/v1beta1",
         "kind": "ClusterImagePolicy",
         "metadata": {"name": file.name},
-        "spec": {
-            "images": images,
-            "mode": match file.mode { Mode::Enforce => "enforce", Mode::Warn => "warn" },
-            "authorities": authorities,
-        },
-    })]
+        "spec": {"images": images, "mode": mode, "authorities": authorities},
+    })];
+    // The policy-controller has no exclusions: an image must satisfy every policy whose
+    // globs match it. Exempt images get a policy that always passes, which admits those
+    // outside the allowed registries under `no-match-policy: deny`; exempt images inside
+    // them still need the key (documented in docs/admission.md).
+    let exempt = sorted(&file.exempt_images);
+    if !exempt.is_empty() {
+        out.push(json!({
+            "apiVersion": "policy.sigstore.dev/v1beta1",
+            "kind": "ClusterImagePolicy",
+            "metadata": {"name": format!("{}-exempt", file.name)},
+            "spec": {
+                "images": exempt.iter().map(|g| json!({"glob": double_star(g)})).collect::<Vec<_>>(),
+                "mode": mode,
+                "authorities": [{"name": "exempt", "static": {"action": "pass"}}],
+            },
+        }));
+    }
+    out
+}
+
+fn sorted(items: &[String]) -> Vec<String> {
+    let mut items = items.to_vec();
+    items.sort();
+    items
+}
+
+/// A glob as the policy-controller reads it: its `*` stops at `/`, where the globs of the
+/// policy file (globset, as in Kyverno) do not; `**` crosses it.
+fn double_star(glob: &str) -> String {
+    let mut out = String::with_capacity(glob.len() + 2);
+    let mut rest = glob;
+    while let Some(i) = rest.find('*') {
+        out.push_str(&rest[..i]);
+        out.push_str("**");
+        rest = rest[i..].trim_start_matches('*');
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Objects as one YAML stream (`---` between documents).

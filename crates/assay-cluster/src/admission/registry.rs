@@ -120,12 +120,19 @@ async fn blocking<T: Send + 'static>(
     })
 }
 
-fn check_signature(store: &dyn Store, keys: &[PublicKey]) -> Result<Check, VerifyError> {
+/// Tries each trusted key in turn: the first that `verify` accepts passes the check, with the
+/// text `describe` makes of what it verified; a registry error stops (the registry could not
+/// be asked); when no key passes, the last key's reason fails it.
+fn first_trusted<T>(
+    keys: &[PublicKey],
+    verify: impl Fn(&assay_sign::Verifier) -> Result<T, assay_sign::Error>,
+    describe: impl Fn(&T, &assay_sign::Verifier) -> String,
+) -> Result<Check, VerifyError> {
     let mut last = String::from("no trusted key");
     for key in keys {
         let verifier = assay_sign::Verifier::Key(key.clone());
-        match assay_sign::verify_image(store, &verifier, &BTreeMap::new(), None) {
-            Ok(_) => return Ok(Check::Pass(verifier.describe())),
+        match verify(&verifier) {
+            Ok(found) => return Ok(Check::Pass(describe(&found, &verifier))),
             Err(e) if e.kind() == ErrorKind::Registry => return Err(classify(&e)),
             Err(e) => last = e.to_string(),
         }
@@ -133,37 +140,40 @@ fn check_signature(store: &dyn Store, keys: &[PublicKey]) -> Result<Check, Verif
     Ok(Check::Fail(last))
 }
 
+fn check_signature(store: &dyn Store, keys: &[PublicKey]) -> Result<Check, VerifyError> {
+    first_trusted(
+        keys,
+        |verifier| assay_sign::verify_image(store, verifier, &BTreeMap::new(), None),
+        |_, verifier| verifier.describe(),
+    )
+}
+
 fn check_promotion(store: &dyn Store, keys: &[PublicKey]) -> Result<Check, VerifyError> {
-    let mut last = String::from("no trusted key");
-    for key in keys {
-        let verifier = assay_sign::Verifier::Key(key.clone());
-        match assay_sign::verify_attestations(store, &verifier, Some(PROMOTION_PREDICATE_TYPE)) {
-            Ok(found) => {
-                // assay-promote's PromotionRecord: `source` and `policy` name where the image
-                // came from and what it passed.
-                let predicate = found.first().map(|a| &a.statement.predicate);
-                let field = |k: &str| {
-                    predicate
-                        .and_then(|p| p.get(k))
-                        .and_then(|v| v.as_str())
-                        .filter(|v| !v.is_empty())
-                        .map(str::to_string)
-                };
-                let mut text = String::new();
-                if let Some(source) = field("source") {
-                    text.push_str(&format!("from {source}, "));
-                }
-                if let Some(policy) = field("policy") {
-                    text.push_str(&format!("policy {policy}, "));
-                }
-                text.push_str(&format!("attested by {}", verifier.describe()));
-                return Ok(Check::Pass(text));
+    first_trusted(
+        keys,
+        |verifier| assay_sign::verify_attestations(store, verifier, Some(PROMOTION_PREDICATE_TYPE)),
+        |found, verifier| {
+            // assay-promote's PromotionRecord: `source` and `policy` name where the image
+            // came from and what it passed.
+            let predicate = found.first().map(|a| &a.statement.predicate);
+            let field = |k: &str| {
+                predicate
+                    .and_then(|p| p.get(k))
+                    .and_then(|v| v.as_str())
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string)
+            };
+            let mut text = String::new();
+            if let Some(source) = field("source") {
+                text.push_str(&format!("from {source}, "));
             }
-            Err(e) if e.kind() == ErrorKind::Registry => return Err(classify(&e)),
-            Err(e) => last = e.to_string(),
-        }
-    }
-    Ok(Check::Fail(last))
+            if let Some(policy) = field("policy") {
+                text.push_str(&format!("policy {policy}, "));
+            }
+            text.push_str(&format!("attested by {}", verifier.describe()));
+            text
+        },
+    )
 }
 
 impl Verifier for RegistryVerifier {

@@ -140,3 +140,43 @@ impl Cache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pinned(digest: &str) -> Pinned {
+        Pinned {
+            name: "registry.example.com/shop/web".into(),
+            digest: digest.into(),
+        }
+    }
+
+    fn verdict() -> Verdict {
+        Verdict {
+            signature: Some(Check::Pass("key".into())),
+            promotion: Some(Check::Fail("none".into())),
+        }
+    }
+
+    #[test]
+    fn entries_expire_after_the_ttl() {
+        let cache = Cache::new(Duration::from_millis(200));
+        cache.put(pinned("sha256:a"), verdict());
+        assert_eq!(cache.get(&pinned("sha256:a")), Some(verdict()));
+        assert_eq!(cache.get(&pinned("sha256:b")), None, "keyed by digest");
+        std::thread::sleep(Duration::from_millis(250));
+        assert_eq!(cache.get(&pinned("sha256:a")), None, "expired");
+    }
+
+    #[test]
+    fn a_zero_ttl_caches_nothing_and_clear_forgets() {
+        let off = Cache::new(Duration::ZERO);
+        off.put(pinned("sha256:a"), verdict());
+        assert_eq!(off.get(&pinned("sha256:a")), None);
+        let cache = Cache::new(Duration::from_secs(60));
+        cache.put(pinned("sha256:a"), verdict());
+        cache.clear();
+        assert_eq!(cache.get(&pinned("sha256:a")), None);
+    }
+}

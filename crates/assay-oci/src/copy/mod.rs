@@ -13,20 +13,31 @@
 //! checked before an upload is committed: a source serving the wrong bytes fails the copy
 //! and leaves nothing behind. Blob transfers run with bounded parallelism.
 //!
+//! Registry faults are absorbed where that is safe (copy/registry.rs says what is retried
+//! and why): requests are retried with exponential backoff on a broken connection, an idle
+//! timeout, a 5xx or a 429 (honouring `Retry-After` up to [`Backoff::max_retry_after`]); an
+//! expired token is renewed on the registry's new challenge; a source download that breaks
+//! is resumed with `Range`; a blob whose bytes do not match its digest is fetched again; an
+//! upload that breaks starts again from a new session. When the retries run out the error
+//! names the request and the status, and since the tag moves last nothing is tagged.
+//!
 //! The registry side is a small client on reqwest rather than oci-client: the engine needs
 //! status-level control that oci-client hides (a mount answered with 202 continues as an
 //! upload, HEAD tells absence from failure, the referrers API's 404 tells "unsupported",
-//! uploads are cancelled when the source lies) and a request count for the idempotence test.
+//! uploads are cancelled when the source lies, downloads resume with `Range`) and a request
+//! count for the idempotence test. Image pulls ([`crate::RemoteImage`]) and artifacts
+//! ([`crate::Repository`]) use the same client.
 
 mod layout;
 mod place;
-mod registry;
-mod store;
+pub(crate) mod registry;
+pub(crate) mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -154,6 +165,45 @@ pub enum UploadMode {
     Chunked,
 }
 
+/// Extra attempts after the first, by default: with [`Backoff::default`] a registry that
+/// stays down is given up on after about 1.75 s of waiting (plus any `Retry-After`).
+pub const DEFAULT_RETRIES: u32 = 3;
+
+/// When the registry client tries again and when it stops waiting. Delays are
+/// deterministic: `base`, then doubled per attempt, at most `max`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backoff {
+    /// The delay before the first retry.
+    pub base: Duration,
+    /// The longest delay between two attempts.
+    pub max: Duration,
+    /// The longest `Retry-After` honoured; a registry asking for more waits this long.
+    pub max_retry_after: Duration,
+    /// How long a request may go without receiving anything (the answer's headers, the
+    /// next chunk of a body) before it counts as broken. While an upload body is being
+    /// sent, the clock restarts with each chunk taken.
+    pub read_timeout: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            base: Duration::from_millis(250),
+            max: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Backoff {
+    /// The delay before retry number `retry` (1 for the first).
+    pub fn delay(&self, retry: u32) -> Duration {
+        let factor = 1u32 << retry.saturating_sub(1).min(16);
+        self.base.saturating_mul(factor).min(self.max)
+    }
+}
+
 /// What a copy does and how.
 #[derive(Debug, Clone)]
 pub struct CopyOptions {
@@ -170,8 +220,11 @@ pub struct CopyOptions {
     pub chunk_size: usize,
     /// Copy cosign signature/attestation/SBOM tags and OCI referrers too.
     pub attached: bool,
-    /// Extra attempts for a blob transfer that fails on the network or with a 5xx.
+    /// Extra attempts for a request or blob transfer that fails on the network, times out,
+    /// or is answered with a 5xx or 429 (see [`Backoff`]).
     pub retries: u32,
+    /// Delays between attempts and the idle timeout.
+    pub backoff: Backoff,
     /// Leave the destination tag alone: everything is copied by digest and the caller moves
     /// the tag after its own checks (promotion verifies evidence at the destination first).
     pub skip_tag: bool,
@@ -186,7 +239,8 @@ impl Default for CopyOptions {
             upload: UploadMode::Auto,
             chunk_size: 8 << 20,
             attached: true,
-            retries: 2,
+            retries: DEFAULT_RETRIES,
+            backoff: Backoff::default(),
             skip_tag: false,
         }
     }
@@ -400,24 +454,15 @@ impl CopyError {
             CopyError::Network { .. } | CopyError::Status { .. } | CopyError::Unauthorized { .. }
         )
     }
-
-    /// Worth another attempt: a broken connection, a 5xx, or a 429.
-    fn is_transient(&self) -> bool {
-        match self {
-            CopyError::Network { .. } => true,
-            CopyError::Status { status, .. } => *status >= 500 || *status == 429,
-            _ => false,
-        }
-    }
 }
 
 /// The references a manifest or index makes, read from its raw JSON.
 #[derive(Debug, Default)]
-struct Refs {
+pub(crate) struct Refs {
     /// Child manifests (an index's entries).
-    manifests: Vec<Descriptor>,
+    pub(crate) manifests: Vec<Descriptor>,
     /// Blobs (config and layers).
-    blobs: Vec<Descriptor>,
+    pub(crate) blobs: Vec<Descriptor>,
 }
 
 /// A media type for raw manifest bytes: their own `mediaType`, else their shape.
@@ -444,7 +489,7 @@ fn manifest_media_type(bytes: &[u8]) -> String {
     }
 }
 
-fn parse_refs(bytes: &[u8], what: &str) -> Result<Refs, CopyError> {
+pub(crate) fn parse_refs(bytes: &[u8], what: &str) -> Result<Refs, CopyError> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Doc {
@@ -494,7 +539,7 @@ pub fn copy(
 /// The one runtime behind the blocking API ([`copy`], [`Place`]), shared so the process
 /// has one connection pool per registry: building a runtime and a TLS client per call costs
 /// more than re-promoting an unchanged image.
-fn runtime() -> Result<&'static tokio::runtime::Runtime, CopyError> {
+pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime, CopyError> {
     static RUNTIME: std::sync::OnceLock<Result<tokio::runtime::Runtime, String>> =
         std::sync::OnceLock::new();
     RUNTIME
@@ -518,7 +563,11 @@ pub async fn copy_async(
     destination: &Endpoint,
     options: &CopyOptions,
 ) -> Result<CopyReport, CopyError> {
-    let src = Store::open(source, false, None).await?;
+    let policy = registry::Policy {
+        retries: options.retries,
+        backoff: options.backoff.clone(),
+    };
+    let src = Store::open(source, false, None, &policy).await?;
     let mount_from = match (&source.location, &destination.location) {
         (Location::Registry(s), Location::Registry(d))
             if s.registry() == d.registry() && s.repository() != d.repository() =>
@@ -532,7 +581,15 @@ pub async fn copy_async(
         Location::Layout { dir, .. } if options.dry_run && !dir.exists() => {
             Store::Layout(layout::LayoutStore::planned(dir))
         }
-        _ => Store::open(destination, !options.dry_run, mount_from.as_deref()).await?,
+        _ => {
+            Store::open(
+                destination,
+                !options.dry_run,
+                mount_from.as_deref(),
+                &policy,
+            )
+            .await?
+        }
     };
     let engine = Engine {
         src,
@@ -828,6 +885,8 @@ impl Engine {
             return Ok(());
         }
         let blob_what = format!("blob {} of {what}", desc.digest);
+        // A registry source served wrong bytes (or too few, too many): fetch them again.
+        let refetch = matches!(self.src, Store::Registry(_));
         let mut attempt = 0;
         loop {
             let result = self
@@ -854,12 +913,22 @@ impl Engine {
                     );
                     return Ok(());
                 }
-                Err(e) if e.is_transient() && attempt < self.options.retries => {
+                Err(failed) => {
+                    let again = failed.again
+                        || (refetch
+                            && matches!(
+                                failed.error,
+                                CopyError::DigestMismatch { .. } | CopyError::SizeMismatch { .. }
+                            ));
+                    if !again || attempt >= self.options.retries {
+                        return Err(registry::gave_up(failed.error, attempt + 1));
+                    }
                     attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)))
-                        .await;
+                    let wait = failed
+                        .wait
+                        .unwrap_or_else(|| self.options.backoff.delay(attempt));
+                    tokio::time::sleep(wait).await;
                 }
-                Err(e) => return Err(e),
             }
         }
     }

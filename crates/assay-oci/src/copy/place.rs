@@ -22,7 +22,11 @@ impl Place {
     /// Opens `endpoint`; `create` makes a missing layout (for writing).
     pub fn open(endpoint: &Endpoint, create: bool) -> Result<Place, CopyError> {
         let runtime = super::runtime()?;
-        let store = runtime.block_on(Store::open(endpoint, create, None))?;
+        let policy = super::registry::Policy {
+            retries: super::DEFAULT_RETRIES,
+            backoff: super::Backoff::default(),
+        };
+        let store = runtime.block_on(Store::open(endpoint, create, None, &policy))?;
         Ok(Place {
             runtime,
             store,
@@ -73,6 +77,29 @@ impl Place {
             });
         }
         self.runtime.block_on(async {
+            // From a registry, wrong bytes are fetched again while retries last.
+            if let Store::Registry(r) = &self.store {
+                return r
+                    .get_blob_verified(&desc.digest, desc.size)
+                    .await
+                    .map_err(|e| match e {
+                        CopyError::DigestMismatch {
+                            expected, actual, ..
+                        } => CopyError::DigestMismatch {
+                            what: what.clone(),
+                            expected,
+                            actual,
+                        },
+                        CopyError::SizeMismatch {
+                            expected, actual, ..
+                        } => CopyError::SizeMismatch {
+                            what: what.clone(),
+                            expected,
+                            actual,
+                        },
+                        e => e,
+                    });
+            }
             let mut stream = self.store.open_blob(desc).await?;
             let mut out = Vec::new();
             while let Some(chunk) = stream.next().await {
@@ -93,6 +120,50 @@ impl Place {
         })
     }
 
+    /// A small blob named only by its digest (a signature or attestation layer found in a
+    /// manifest the caller does not trust for sizes), read whole, at most `limit` bytes,
+    /// and checked against `digest`. From a registry a broken download resumes as
+    /// [`Place::blob`]'s do, and wrong bytes are fetched again while the default retries
+    /// last. More than `limit` bytes is a [`CopyError::SizeMismatch`] whose `expected` is
+    /// the limit.
+    pub fn blob_by_digest(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>, CopyError> {
+        let what = format!("{}@{digest}", self.location);
+        let backoff = super::Backoff::default();
+        let mut attempt = 0u32;
+        loop {
+            let result = self.runtime.block_on(async {
+                let mut stream = match &self.store {
+                    Store::Registry(r) => r.open_blob(digest, None).await?,
+                    Store::Layout(l) => l.open_blob(digest)?,
+                };
+                let mut out = Vec::new();
+                while let Some(chunk) = stream.next().await {
+                    out.extend_from_slice(&chunk?);
+                    if out.len() as u64 > limit {
+                        return Err(CopyError::SizeMismatch {
+                            what: what.clone(),
+                            expected: limit,
+                            actual: out.len() as u64,
+                        });
+                    }
+                }
+                verify_bytes(&out, digest, &what)?;
+                Ok(out)
+            });
+            match result {
+                Err(CopyError::DigestMismatch { .. })
+                    if matches!(self.store, Store::Registry(_))
+                        && attempt < super::DEFAULT_RETRIES =>
+                {
+                    attempt += 1;
+                    std::thread::sleep(backoff.delay(attempt));
+                }
+                Err(e) => return Err(super::registry::gave_up(e, attempt + 1)),
+                Ok(out) => return Ok(out),
+            }
+        }
+    }
+
     /// Stores `bytes` as a blob (skipped when present) and returns its descriptor.
     pub fn push_blob(&self, bytes: &[u8], media_type: &str) -> Result<Descriptor, CopyError> {
         let desc = Descriptor::new(media_type, Digest::sha256_of(bytes), bytes.len() as u64);
@@ -101,8 +172,7 @@ impl Place {
                 return Ok(());
             }
             let data = Bytes::copy_from_slice(bytes);
-            let stream = futures_util::stream::once(async move { Ok(data) }).boxed();
-            self.store.put_blob_stream(&desc, stream).await
+            self.store.put_blob_bytes(&desc, data).await
         })?;
         Ok(desc)
     }

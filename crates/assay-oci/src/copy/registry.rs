@@ -1,17 +1,40 @@
-//! A registry repository for the copy engine: the distribution API calls it needs, with
-//! anonymous, basic and bearer-token authentication (token fetched on the first 401
-//! challenge, as Docker does) and a request counter.
+//! A registry repository: the distribution API calls the copy engine and image pulls need,
+//! with anonymous, basic and bearer-token authentication (a token fetched on a 401
+//! challenge, as Docker does, and fetched again when it expires in the middle of a copy),
+//! retries with exponential backoff, idle timeouts, resumed blob downloads and a request
+//! counter.
+//!
+//! What is retried, and why that is safe:
+//! * requests whose body can be sent again (GET, HEAD, manifest PUT: the same bytes land
+//!   under the same digest or tag; the POST that opens an upload: a session abandoned by a
+//!   lost answer is purged by the registry), on a broken connection, an idle timeout, a 5xx
+//!   or a 429 (after its `Retry-After`, capped);
+//! * a blob download that breaks, stalls or ends short: continued from the last byte
+//!   received (see [`RegistryStore::open_blob`]);
+//! * a manifest whose bytes do not match the digest asked for or the registry's
+//!   `Docker-Content-Digest`: fetched again;
+//! * a streamed blob upload, whose body cannot be sent twice: the caller starts it again
+//!   from a new upload session when [`Attempt::again`] says it may help.
+//!
+//! The delays are [`Backoff`]'s: deterministic (no jitter), doubling from `base` up to
+//! `max`; assay runs one transfer per image at a time, so there is no herd to spread.
 
-use std::sync::Mutex;
+use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, LOCATION, WWW_AUTHENTICATE};
+use futures_util::stream::BoxStream;
+use reqwest::header::{
+    ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, HeaderMap, LOCATION, RANGE,
+    RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 
 use super::store::{BlobStream, Store};
-use super::{Action, CopyError, CopyOptions, MAX_MANIFEST, UploadMode};
+use super::{Action, Backoff, CopyError, CopyOptions, MAX_MANIFEST, UploadMode};
 use crate::digest::{Digest, Hasher};
 use crate::manifest::Descriptor;
 use crate::media_type;
@@ -29,8 +52,63 @@ enum AuthState {
     Bearer(String),
 }
 
-/// One repository of one registry.
+/// How the client retries: attempts and timing. Opened from [`super::CopyOptions`] for
+/// copies, from the caller's choice for pulls.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Policy {
+    /// Extra attempts after the first.
+    pub(crate) retries: u32,
+    /// Delays and the idle timeout.
+    pub(crate) backoff: Backoff,
+}
+
+/// A failed blob transfer, and whether starting it again from a new upload session may
+/// succeed: a streamed body cannot be sent twice, so the request-level retries do not apply.
+#[derive(Debug)]
+pub(crate) struct Attempt {
+    /// What went wrong.
+    pub(crate) error: CopyError,
+    /// Worth starting again (a broken connection, a timeout, a 5xx or 429, a re-issued token).
+    pub(crate) again: bool,
+    /// The registry's `Retry-After`, capped.
+    pub(crate) wait: Option<Duration>,
+}
+
+impl From<CopyError> for Attempt {
+    fn from(error: CopyError) -> Attempt {
+        Attempt {
+            error,
+            again: false,
+            wait: None,
+        }
+    }
+}
+
+impl Attempt {
+    fn again(error: CopyError, wait: Option<Duration>) -> Attempt {
+        Attempt {
+            error,
+            again: true,
+            wait,
+        }
+    }
+}
+
+/// When a streamed upload body last handed a chunk to the connection.
+type Progress = Arc<Mutex<Instant>>;
+
+/// The body of a response, as reqwest streams it.
+type Body = BoxStream<'static, Result<Bytes, reqwest::Error>>;
+
+/// One repository of one registry. Cheap to clone (the state is shared), so a blob stream
+/// can keep the client after the borrow that opened it ends.
+#[derive(Clone)]
 pub(crate) struct RegistryStore {
+    inner: Arc<Inner>,
+}
+
+/// The shared state of a [`RegistryStore`].
+pub(crate) struct Inner {
     client: reqwest::Client,
     origin: String,
     repository: String,
@@ -39,6 +117,14 @@ pub(crate) struct RegistryStore {
     state: Mutex<AuthState>,
     requests: AtomicU64,
     referrers_api: Mutex<Option<bool>>,
+    policy: Policy,
+}
+
+impl std::ops::Deref for RegistryStore {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
 }
 
 impl std::fmt::Debug for RegistryStore {
@@ -51,10 +137,12 @@ impl std::fmt::Debug for RegistryStore {
     }
 }
 
-fn network(url: &str, e: &reqwest::Error) -> CopyError {
+fn network(url: &str, e: reqwest::Error) -> CopyError {
     // reqwest's own text is generic ("error sending request"); the cause says what broke.
+    // The URL is named once, by the error itself.
+    let e = e.without_url();
     let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         message.push_str(": ");
         message.push_str(&s.to_string());
@@ -66,47 +154,87 @@ fn network(url: &str, e: &reqwest::Error) -> CopyError {
     }
 }
 
-/// The registry's `{"errors":[{"code","message"}]}` as `CODE: message`.
-fn error_detail(body: &[u8]) -> String {
-    #[derive(serde::Deserialize)]
-    struct Errors {
-        errors: Vec<Entry>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Entry {
-        code: Option<String>,
-        message: Option<String>,
-    }
-    match serde_json::from_slice::<Errors>(body) {
-        Ok(e) => e
-            .errors
-            .iter()
-            .map(|e| {
-                format!(
-                    "{}: {}",
-                    e.code.as_deref().unwrap_or("ERROR"),
-                    e.message.as_deref().unwrap_or("")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-        Err(_) => String::new(),
+fn timed_out(url: &str, timeout: Duration) -> CopyError {
+    CopyError::Network {
+        url: url.to_string(),
+        message: format!("timed out: nothing received for {timeout:?}"),
     }
 }
 
-async fn status_error(url: &str, response: Response) -> CopyError {
-    let status = response.status().as_u16();
-    if status == 401 || status == 403 {
-        return CopyError::Unauthorized {
-            url: url.to_string(),
-            status,
-        };
+/// The error after the last of several attempts, saying so.
+pub(crate) fn gave_up(e: CopyError, attempts: u32) -> CopyError {
+    if attempts <= 1 {
+        return e;
     }
-    let body = response.bytes().await.unwrap_or_default();
-    CopyError::Status {
-        url: url.to_string(),
-        status,
-        detail: error_detail(&body),
+    let note = format!("gave up after {attempts} attempts");
+    match e {
+        CopyError::Network { url, message } => CopyError::Network {
+            url,
+            message: format!("{message} ({note})"),
+        },
+        CopyError::Status {
+            url,
+            status,
+            detail,
+        } => CopyError::Status {
+            url,
+            status,
+            detail: if detail.is_empty() {
+                note
+            } else {
+                format!("{detail} ({note})")
+            },
+        },
+        other => other,
+    }
+}
+
+/// Statuses worth another attempt: the registry or something in front of it is overloaded
+/// or restarting (429, 408, 5xx but 501, which will not change).
+fn retryable(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::REQUEST_TIMEOUT
+        || (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED)
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare from registries; the backoff
+/// applies then), capped so a registry cannot park the client for hours.
+fn retry_after(response: &Response, backoff: &Backoff) -> Option<Duration> {
+    let seconds: u64 = response
+        .headers()
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds).min(backoff.max_retry_after))
+}
+
+/// Waits for a request's answer, failing when nothing has happened for `timeout`: no
+/// answer and, for a streamed upload, no body chunk taken since (`progress`). reqwest's own
+/// read timeout counts from the start of the request, which a long upload would exceed.
+async fn idle<T>(
+    request: impl std::future::Future<Output = Result<T, reqwest::Error>>,
+    progress: Option<&Progress>,
+    timeout: Duration,
+    url: &str,
+) -> Result<T, CopyError> {
+    let mut request = pin!(request);
+    let start = Instant::now();
+    let last = || {
+        progress
+            .and_then(|p| p.lock().ok().map(|t| *t))
+            .map_or(start, |t| t.max(start))
+    };
+    loop {
+        let seen = last();
+        let deadline = tokio::time::Instant::from_std(seen + timeout);
+        match tokio::time::timeout_at(deadline, &mut request).await {
+            Ok(result) => return result.map_err(|e| network(url, e)),
+            Err(_) if last() > seen => {}
+            Err(_) => return Err(timed_out(url, timeout)),
+        }
     }
 }
 
@@ -167,12 +295,60 @@ fn shared_client() -> Result<reqwest::Client, String> {
         .clone()
 }
 
+/// The registry's `{"errors":[{"code","message"}]}` as `CODE: message`.
+fn error_detail(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        errors: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        code: Option<String>,
+        message: Option<String>,
+    }
+    match serde_json::from_slice::<Errors>(body) {
+        Ok(e) => e
+            .errors
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}: {}",
+                    e.code.as_deref().unwrap_or("ERROR"),
+                    e.message.as_deref().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(_) => String::new(),
+    }
+}
+
+async fn status_error(url: &str, response: Response) -> CopyError {
+    let status = response.status().as_u16();
+    if status == 401 || status == 403 {
+        return CopyError::Unauthorized {
+            url: url.to_string(),
+            status,
+        };
+    }
+    let body = response.bytes().await.unwrap_or_default();
+    CopyError::Status {
+        url: url.to_string(),
+        status,
+        detail: error_detail(&body),
+    }
+}
+
 impl RegistryStore {
+    /// A client for `reference`'s repository. `push` asks tokens for push as well as pull;
+    /// `mount_from` names a repository of the same registry blobs may be mounted from.
     pub(crate) fn new(
         reference: &Reference,
         auth: &RegistryAuth,
         plain_http: bool,
         mount_from: Option<&str>,
+        push: bool,
+        policy: &Policy,
     ) -> Result<RegistryStore, CopyError> {
         let host = match reference.registry() {
             // Docker Hub's API lives on another host than its name.
@@ -185,22 +361,28 @@ impl RegistryStore {
             message,
         })?;
         let repository = reference.repository().to_string();
-        let mut scopes = vec![format!("repository:{repository}:pull,push")];
+        let access = if push { "pull,push" } else { "pull" };
+        let mut scopes = vec![format!("repository:{repository}:{access}")];
         if let Some(from) = mount_from {
             scopes.push(format!("repository:{from}:pull"));
         }
         Ok(RegistryStore {
-            client,
-            origin: format!("{scheme}://{host}"),
-            repository,
-            auth: auth.clone(),
-            scopes,
-            state: Mutex::new(AuthState::None),
-            requests: AtomicU64::new(0),
-            referrers_api: Mutex::new(None),
+            inner: Arc::new(Inner {
+                client,
+                origin: format!("{scheme}://{host}"),
+                repository,
+                auth: auth.clone(),
+                scopes,
+                state: Mutex::new(AuthState::None),
+                requests: AtomicU64::new(0),
+                referrers_api: Mutex::new(None),
+                policy: policy.clone(),
+            }),
         })
     }
+}
 
+impl Inner {
     pub(crate) fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }
@@ -230,36 +412,111 @@ impl RegistryStore {
         build: &impl Fn() -> RequestBuilder,
     ) -> Result<Response, CopyError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        self.authorize(build())
-            .send()
-            .await
-            .map_err(|e| network(url, &e))
+        let timeout = self.policy.backoff.read_timeout;
+        idle(self.authorize(build()).send(), None, timeout, url).await
     }
 
-    /// Sends a replayable request, answering one authentication challenge.
+    /// Sends a request that can be sent again: retried with backoff on a broken connection,
+    /// an idle timeout, a 5xx or a 429 (after its `Retry-After`); a 401 challenge is
+    /// answered (a first token, or a new one when it expired), at most twice.
     async fn send(
         &self,
         url: &str,
         build: impl Fn() -> RequestBuilder,
     ) -> Result<Response, CopyError> {
-        let response = self.send_once(url, &build).await?;
-        if response.status() != StatusCode::UNAUTHORIZED {
-            return Ok(response);
+        let mut attempt = 0u32;
+        let mut challenges = 0u32;
+        loop {
+            let wait = match self.send_once(url, &build).await {
+                Err(_) if attempt < self.policy.retries => self.policy.backoff.delay(attempt + 1),
+                Err(e) => return Err(gave_up(e, attempt + 1)),
+                Ok(response) if response.status() == StatusCode::UNAUTHORIZED => {
+                    let challenge = response
+                        .headers()
+                        .get(WWW_AUTHENTICATE)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    match challenge {
+                        Some(challenge) if challenges < 2 => {
+                            challenges += 1;
+                            self.authenticate(url, &challenge).await?;
+                            continue;
+                        }
+                        _ => return Err(status_error(url, response).await),
+                    }
+                }
+                Ok(response) if !retryable(response.status()) => return Ok(response),
+                Ok(response) if attempt < self.policy.retries => {
+                    retry_after(&response, &self.policy.backoff)
+                        .unwrap_or_else(|| self.policy.backoff.delay(attempt + 1))
+                }
+                Ok(response) => {
+                    return Err(gave_up(status_error(url, response).await, attempt + 1));
+                }
+            };
+            attempt += 1;
+            tokio::time::sleep(wait).await;
         }
-        let challenge = response
-            .headers()
-            .get(WWW_AUTHENTICATE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let Some(challenge) = challenge else {
-            return Err(status_error(url, response).await);
-        };
-        self.authenticate(url, &challenge).await?;
-        let response = self.send_once(url, &build).await?;
-        if response.status() == StatusCode::UNAUTHORIZED {
-            return Err(status_error(url, response).await);
+    }
+
+    /// Sends a request whose body cannot be sent again (a streamed upload): one attempt; a
+    /// 401 challenge is answered so the caller's next attempt carries the new token.
+    async fn send_upload(
+        &self,
+        url: &str,
+        request: RequestBuilder,
+        progress: Option<&Progress>,
+    ) -> Result<Response, Attempt> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let timeout = self.policy.backoff.read_timeout;
+        let response = idle(self.authorize(request).send(), progress, timeout, url)
+            .await
+            .map_err(|e| Attempt::again(e, None))?;
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED {
+            let challenge = response
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            if let Some(challenge) = challenge {
+                self.authenticate(url, &challenge).await?;
+                return Err(Attempt::again(status_error(url, response).await, None));
+            }
+        }
+        if retryable(status) {
+            let wait = retry_after(&response, &self.policy.backoff);
+            return Err(Attempt::again(status_error(url, response).await, wait));
         }
         Ok(response)
+    }
+
+    /// A whole (small) body, each read bounded by the idle timeout, at most `limit` bytes.
+    async fn read_body(
+        &self,
+        response: Response,
+        limit: u64,
+        url: &str,
+    ) -> Result<Vec<u8>, CopyError> {
+        let timeout = self.policy.backoff.read_timeout;
+        let mut body = response.bytes_stream();
+        let mut out = Vec::new();
+        loop {
+            match tokio::time::timeout(timeout, body.next()).await {
+                Err(_) => return Err(timed_out(url, timeout)),
+                Ok(None) => return Ok(out),
+                Ok(Some(Err(e))) => return Err(network(url, e)),
+                Ok(Some(Ok(chunk))) => {
+                    out.extend_from_slice(&chunk);
+                    if out.len() as u64 > limit {
+                        return Err(CopyError::InvalidManifest {
+                            what: url.to_string(),
+                            reason: format!("larger than {limit} bytes"),
+                        });
+                    }
+                }
+            }
+        }
     }
 
     async fn authenticate(&self, url: &str, challenge: &str) -> Result<(), CopyError> {
@@ -289,44 +546,10 @@ impl RegistryStore {
                         url: url.to_string(),
                         status: 401,
                     })?;
-                    let mut query: Vec<(String, String)> = Vec::new();
-                    if let Some(service) = param("service") {
-                        query.push(("service".into(), service));
-                    }
-                    let mut scopes = self.scopes.clone();
-                    if let Some(s) = param("scope")
-                        && !scopes.contains(&s)
-                    {
-                        scopes.push(s);
-                    }
-                    for s in scopes {
-                        query.push(("scope".into(), s));
-                    }
-                    let mut request = self.client.get(&realm).query(&query);
-                    if let RegistryAuth::Basic { username, password } = &self.auth {
-                        request = request.basic_auth(username, Some(password));
-                    }
-                    self.requests.fetch_add(1, Ordering::Relaxed);
-                    let response = request.send().await.map_err(|e| network(&realm, &e))?;
-                    if !response.status().is_success() {
-                        return Err(CopyError::Unauthorized {
-                            url: realm,
-                            status: response.status().as_u16(),
-                        });
-                    }
-                    #[derive(serde::Deserialize)]
-                    struct Token {
-                        token: Option<String>,
-                        access_token: Option<String>,
-                    }
-                    let token: Token = response.json().await.map_err(|e| network(&realm, &e))?;
-                    let token = token.token.or(token.access_token).ok_or_else(|| {
-                        CopyError::Unauthorized {
-                            url: realm.clone(),
-                            status: 200,
-                        }
-                    })?;
-                    AuthState::Bearer(token)
+                    AuthState::Bearer(
+                        self.fetch_token(&realm, param("service"), param("scope"))
+                            .await?,
+                    )
                 }
             }
             _ => {
@@ -342,43 +565,138 @@ impl RegistryStore {
         Ok(())
     }
 
+    /// A token from the challenge's realm for this repository's scopes (and the one the
+    /// challenge names), with the basic credentials if there are any.
+    async fn fetch_token(
+        &self,
+        realm: &str,
+        service: Option<String>,
+        scope: Option<String>,
+    ) -> Result<String, CopyError> {
+        let mut query: Vec<(String, String)> = Vec::new();
+        if let Some(service) = service {
+            query.push(("service".into(), service));
+        }
+        let mut scopes = self.scopes.clone();
+        if let Some(s) = scope
+            && !scopes.contains(&s)
+        {
+            scopes.push(s);
+        }
+        for s in scopes {
+            query.push(("scope".into(), s));
+        }
+        let timeout = self.policy.backoff.read_timeout;
+        // Token services fail like registries do: the same retries (no challenge to answer).
+        let mut attempt = 0u32;
+        let response = loop {
+            let mut request = self.client.get(realm).query(&query);
+            if let RegistryAuth::Basic { username, password } = &self.auth {
+                request = request.basic_auth(username, Some(password));
+            }
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let wait = match idle(request.send(), None, timeout, realm).await {
+                Err(_) if attempt < self.policy.retries => self.policy.backoff.delay(attempt + 1),
+                Err(e) => return Err(gave_up(e, attempt + 1)),
+                Ok(r) if retryable(r.status()) && attempt < self.policy.retries => {
+                    retry_after(&r, &self.policy.backoff)
+                        .unwrap_or_else(|| self.policy.backoff.delay(attempt + 1))
+                }
+                Ok(r) => break r,
+            };
+            attempt += 1;
+            tokio::time::sleep(wait).await;
+        };
+        if !response.status().is_success() {
+            return Err(CopyError::Unauthorized {
+                url: realm.to_string(),
+                status: response.status().as_u16(),
+            });
+        }
+        #[derive(serde::Deserialize)]
+        struct Token {
+            token: Option<String>,
+            access_token: Option<String>,
+        }
+        let body = self.read_body(response, 1 << 20, realm).await?;
+        let token: Token = serde_json::from_slice(&body).map_err(|e| CopyError::Network {
+            url: realm.to_string(),
+            message: format!("token answer is not JSON: {e}"),
+        })?;
+        token
+            .token
+            .or(token.access_token)
+            .ok_or_else(|| CopyError::Unauthorized {
+                url: realm.to_string(),
+                status: 200,
+            })
+    }
+
     pub(crate) async fn get_manifest(
         &self,
         reference: &str,
     ) -> Result<Option<(Vec<u8>, String)>, CopyError> {
+        self.get_manifest_limited(reference, MAX_MANIFEST as u64)
+            .await
+    }
+
+    /// A manifest by tag or digest with its media type, at most `limit` bytes. Its bytes are
+    /// checked against the digest asked for, else the `Docker-Content-Digest` the registry
+    /// names, and fetched again when they do not match or arrive broken (a short or long
+    /// `Content-Length`, a reset, a stall).
+    pub(crate) async fn get_manifest_limited(
+        &self,
+        reference: &str,
+        limit: u64,
+    ) -> Result<Option<(Vec<u8>, String)>, CopyError> {
         let url = self.url("manifests", reference);
-        let response = self
-            .send(&url, || self.client.get(&url).header("Accept", ACCEPT))
-            .await?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
+        let pinned = Digest::parse(reference).ok();
+        let mut attempt = 0u32;
+        loop {
+            let response = self
+                .send(&url, || self.client.get(&url).header("Accept", ACCEPT))
+                .await?;
+            if response.status() == StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            if !response.status().is_success() {
+                return Err(status_error(&url, response).await);
+            }
+            let too_large = || CopyError::InvalidManifest {
+                what: url.clone(),
+                reason: format!("larger than {limit} bytes"),
+            };
+            if response.content_length().is_some_and(|n| n > limit) {
+                return Err(too_large());
+            }
+            let media_type = response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(media_type::OCI_MANIFEST)
+                .to_string();
+            let served = response
+                .headers()
+                .get("Docker-Content-Digest")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| Digest::parse(v).ok());
+            let body = self
+                .read_body(response, limit, &url)
+                .await
+                .and_then(|bytes| match pinned.as_ref().or(served.as_ref()) {
+                    Some(expected) => super::verify_bytes(&bytes, expected, &url).map(|_| bytes),
+                    None => Ok(bytes),
+                });
+            match body {
+                Ok(bytes) => return Ok(Some((bytes, media_type))),
+                Err(e @ CopyError::InvalidManifest { .. }) => return Err(e),
+                Err(_) if attempt < self.policy.retries => {
+                    attempt += 1;
+                    tokio::time::sleep(self.policy.backoff.delay(attempt)).await;
+                }
+                Err(e) => return Err(gave_up(e, attempt + 1)),
+            }
         }
-        if !response.status().is_success() {
-            return Err(status_error(&url, response).await);
-        }
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_MANIFEST as u64)
-        {
-            return Err(CopyError::InvalidManifest {
-                what: url,
-                reason: format!("larger than {MAX_MANIFEST} bytes"),
-            });
-        }
-        let media_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(media_type::OCI_MANIFEST)
-            .to_string();
-        let bytes = response.bytes().await.map_err(|e| network(&url, &e))?;
-        if bytes.len() > MAX_MANIFEST {
-            return Err(CopyError::InvalidManifest {
-                what: url,
-                reason: format!("larger than {MAX_MANIFEST} bytes"),
-            });
-        }
-        Ok(Some((bytes.to_vec(), media_type)))
     }
 
     pub(crate) async fn manifest_digest(
@@ -410,6 +728,8 @@ impl RegistryStore {
         }
     }
 
+    /// Writes a manifest under a tag or its digest. Sending the same bytes again is
+    /// harmless (the same digest, the same tag), so it is retried like a read.
     pub(crate) async fn put_manifest(
         &self,
         bytes: &[u8],
@@ -418,18 +738,38 @@ impl RegistryStore {
     ) -> Result<(), CopyError> {
         let url = self.url("manifests", reference);
         let body = Bytes::copy_from_slice(bytes);
-        let response = self
-            .send(&url, || {
-                self.client
-                    .put(&url)
-                    .header(CONTENT_TYPE, media_type)
-                    .body(body.clone())
-            })
-            .await?;
-        if !response.status().is_success() {
-            return Err(status_error(&url, response).await);
+        let mut attempt = 0u32;
+        loop {
+            let response = self
+                .send(&url, || {
+                    self.client
+                        .put(&url)
+                        .header(CONTENT_TYPE, media_type)
+                        .body(body.clone())
+                })
+                .await?;
+            if response.status().is_success() {
+                return Ok(());
+            }
+            let error = status_error(&url, response).await;
+            // The engine pushes a manifest only after every blob it names is there, so "blob
+            // unknown" means the registry is still committing a blob another writer uploaded
+            // into the same repository at that moment (distribution's filesystem driver
+            // rewrites the repository's link file in place: distribution/distribution#4489,
+            // seen 1 in ~200 promotions under bench/load.sh). The PUT is idempotent: wait and
+            // send it again.
+            let racing = matches!(&error, CopyError::Status { status: 400, detail, .. }
+                if detail.contains("MANIFEST_BLOB_UNKNOWN") || detail.contains("BLOB_UNKNOWN"));
+            if !racing || attempt >= self.policy.retries {
+                return Err(if racing {
+                    gave_up(error, attempt + 1)
+                } else {
+                    error
+                });
+            }
+            attempt += 1;
+            tokio::time::sleep(self.policy.backoff.delay(attempt)).await;
         }
-        Ok(())
     }
 
     pub(crate) async fn has_blob(&self, digest: &Digest) -> Result<bool, CopyError> {
@@ -440,21 +780,6 @@ impl RegistryStore {
             StatusCode::NOT_FOUND => Ok(false),
             _ => Err(status_error(&url, response).await),
         }
-    }
-
-    pub(crate) async fn open_blob(&self, digest: &Digest) -> Result<BlobStream, CopyError> {
-        let url = self.url("blobs", &digest.to_string());
-        let response = self.send(&url, || self.client.get(&url)).await?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Err(CopyError::NotFound(url));
-        }
-        if !response.status().is_success() {
-            return Err(status_error(&url, response).await);
-        }
-        Ok(response
-            .bytes_stream()
-            .map(move |r| r.map_err(|e| network(&url, &e)))
-            .boxed())
     }
 
     /// The referrers API's list, or `None` when the registry does not implement it (404).
@@ -486,7 +811,7 @@ impl RegistryStore {
                     if let Ok(mut s) = self.referrers_api.lock() {
                         *s = Some(true);
                     }
-                    let bytes = response.bytes().await.map_err(|e| network(&url, &e))?;
+                    let bytes = self.read_body(response, MAX_MANIFEST as u64, &url).await?;
                     let refs = super::parse_refs(&bytes, &url)?;
                     return Ok(Some(refs.manifests));
                 }
@@ -524,7 +849,8 @@ impl RegistryStore {
     }
 
     /// Starts an upload, or mounts the blob from `mount_from` when the registry can
-    /// (`None` then: nothing left to send).
+    /// (`None` then: nothing left to send). Retried like a read: a session opened by an
+    /// attempt whose answer was lost is abandoned, and the registry purges it.
     async fn start_upload(
         &self,
         digest: &Digest,
@@ -549,12 +875,13 @@ impl RegistryStore {
 
     async fn cancel(&self, location: &Url) {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let _ = self
-            .authorize(self.client.request(Method::DELETE, location.clone()))
-            .send()
-            .await;
+        let request = self.authorize(self.client.request(Method::DELETE, location.clone()));
+        let timeout = self.policy.backoff.read_timeout;
+        let _ = idle(request.send(), None, timeout, location.as_str()).await;
     }
 
+    /// Brings one blob from `source` (mounted, or streamed and verified) in one upload
+    /// session; the caller starts again when [`Attempt::again`] says so.
     pub(crate) async fn put_blob(
         &self,
         source: &Store,
@@ -562,7 +889,7 @@ impl RegistryStore {
         mount_from: Option<&str>,
         options: &CopyOptions,
         what: &str,
-    ) -> Result<Action, CopyError> {
+    ) -> Result<Action, Attempt> {
         let Some(location) = self.start_upload(&desc.digest, mount_from).await? else {
             return Ok(Action::Mount);
         };
@@ -588,24 +915,59 @@ impl RegistryStore {
         }
     }
 
-    /// Uploads a stream monolithically (small blobs written by [`super::Place`]).
-    pub(crate) async fn upload(
+    /// Uploads bytes held in memory (small blobs written by [`super::Place`]), starting
+    /// again from a new session while that may help.
+    pub(crate) async fn upload_bytes(
         &self,
         desc: &Descriptor,
-        stream: BlobStream,
+        data: Bytes,
         what: &str,
     ) -> Result<(), CopyError> {
-        let Some(location) = self.start_upload(&desc.digest, None).await? else {
-            return Ok(());
+        let open = || -> Result<BlobStream, CopyError> {
+            let bytes = data.clone();
+            Ok(futures_util::stream::once(async move { Ok(bytes) }).boxed())
         };
-        let verified = verify_stream(stream, desc, what);
-        let result = self
-            .upload_monolithic(location.clone(), verified, desc)
+        self.upload_with(desc, open, what).await
+    }
+
+    /// Uploads the stream `open` makes (once per attempt: a file read again, bytes held in
+    /// memory), starting again from a new upload session while that may help.
+    pub(crate) async fn upload_with(
+        &self,
+        desc: &Descriptor,
+        open: impl Fn() -> Result<BlobStream, CopyError>,
+        what: &str,
+    ) -> Result<(), CopyError> {
+        let mut attempt = 0u32;
+        loop {
+            let result = async {
+                let Some(location) = self.start_upload(&desc.digest, None).await? else {
+                    return Ok(());
+                };
+                let result = match open() {
+                    Ok(stream) => {
+                        let verified = verify_stream(stream, desc, what);
+                        self.upload_monolithic(location.clone(), verified, desc)
+                            .await
+                    }
+                    Err(e) => Err(e.into()),
+                };
+                if result.is_err() {
+                    self.cancel(&location).await;
+                }
+                result
+            }
             .await;
-        if result.is_err() {
-            self.cancel(&location).await;
+            match result {
+                Ok(()) => return Ok(()),
+                Err(a) if a.again && attempt < self.policy.retries => {
+                    attempt += 1;
+                    let wait = a.wait.unwrap_or_else(|| self.policy.backoff.delay(attempt));
+                    tokio::time::sleep(wait).await;
+                }
+                Err(a) => return Err(gave_up(a.error, attempt + 1)),
+            }
         }
-        result
     }
 
     fn with_digest(mut location: Url, digest: &Digest) -> Url {
@@ -620,26 +982,28 @@ impl RegistryStore {
         location: Url,
         stream: VerifiedStream,
         desc: &Descriptor,
-    ) -> Result<(), CopyError> {
+    ) -> Result<(), Attempt> {
         let url = Self::with_digest(location, &desc.digest);
         let failure = stream.failure.clone();
-        let body = reqwest::Body::wrap_stream(stream.inner);
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let sent = self
-            .authorize(self.client.put(url.clone()))
+        let progress: Progress = Arc::new(Mutex::new(Instant::now()));
+        let body = reqwest::Body::wrap_stream(tracked(stream.inner, progress.clone()));
+        let request = self
+            .client
+            .put(url.clone())
             .header(CONTENT_LENGTH, desc.size)
             .header(CONTENT_TYPE, "application/octet-stream")
-            .body(body)
-            .send()
+            .body(body);
+        let sent = self
+            .send_upload(url.as_str(), request, Some(&progress))
             .await;
         // The source's failure (wrong bytes, broken connection) is the real cause of a body
         // error; report it rather than reqwest's "error sending request".
         if let Some(e) = failure.lock().ok().and_then(|mut f| f.take()) {
-            return Err(e);
+            return Err(e.into());
         }
-        let response = sent.map_err(|e| network(url.as_str(), &e))?;
+        let response = sent?;
         if response.status() != StatusCode::CREATED {
-            return Err(status_error(url.as_str(), response).await);
+            return Err(status_error(url.as_str(), response).await.into());
         }
         Ok(())
     }
@@ -650,7 +1014,7 @@ impl RegistryStore {
         stream: VerifiedStream,
         desc: &Descriptor,
         chunk_size: usize,
-    ) -> Result<(), CopyError> {
+    ) -> Result<(), Attempt> {
         let chunk_size = chunk_size.max(1);
         let failure = stream.failure.clone();
         let mut inner = stream.inner;
@@ -665,10 +1029,12 @@ impl RegistryStore {
                 }
                 Some(Err(_)) => {
                     let e = failure.lock().ok().and_then(|mut f| f.take());
-                    return Err(e.unwrap_or_else(|| CopyError::Network {
-                        url: location.to_string(),
-                        message: "source stream failed".into(),
-                    }));
+                    return Err(e
+                        .unwrap_or_else(|| CopyError::Network {
+                            url: location.to_string(),
+                            message: "source stream failed".into(),
+                        })
+                        .into());
                 }
                 None => true,
             };
@@ -676,18 +1042,21 @@ impl RegistryStore {
                 let take = buffer.len().min(chunk_size);
                 let chunk = buffer.split_to(take).freeze();
                 let last = offset + chunk.len() as u64 - 1;
-                self.requests.fetch_add(1, Ordering::Relaxed);
-                let response = self
-                    .authorize(self.client.patch(location.clone()))
+                let progress: Progress = Arc::new(Mutex::new(Instant::now()));
+                let body =
+                    reqwest::Body::wrap_stream(tracked(pieces(chunk.clone()), progress.clone()));
+                let request = self
+                    .client
+                    .patch(location.clone())
                     .header("Content-Range", format!("{offset}-{last}"))
                     .header(CONTENT_LENGTH, chunk.len())
                     .header(CONTENT_TYPE, "application/octet-stream")
-                    .body(chunk)
-                    .send()
-                    .await
-                    .map_err(|e| network(location.as_str(), &e))?;
+                    .body(body);
+                let response = self
+                    .send_upload(location.as_str(), request, Some(&progress))
+                    .await?;
                 if response.status() != StatusCode::ACCEPTED {
-                    return Err(status_error(location.as_str(), response).await);
+                    return Err(status_error(location.as_str(), response).await.into());
                 }
                 location = self.location(location.as_str(), response.headers())?;
                 offset = last + 1;
@@ -697,17 +1066,266 @@ impl RegistryStore {
             }
         }
         let url = Self::with_digest(location, &desc.digest);
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let response = self
-            .authorize(self.client.put(url.clone()))
-            .header(CONTENT_LENGTH, 0)
-            .send()
-            .await
-            .map_err(|e| network(url.as_str(), &e))?;
+        let request = self.client.put(url.clone()).header(CONTENT_LENGTH, 0);
+        let response = self.send_upload(url.as_str(), request, None).await?;
         if response.status() != StatusCode::CREATED {
-            return Err(status_error(url.as_str(), response).await);
+            return Err(status_error(url.as_str(), response).await.into());
         }
         Ok(())
+    }
+}
+
+/// An upload body that notes when the connection takes each chunk, for [`idle`].
+fn tracked(
+    inner: BoxStream<'static, Result<Bytes, std::io::Error>>,
+    progress: Progress,
+) -> BoxStream<'static, Result<Bytes, std::io::Error>> {
+    inner
+        .inspect(move |_| {
+            if let Ok(mut p) = progress.lock() {
+                *p = Instant::now();
+            }
+        })
+        .boxed()
+}
+
+/// A chunk as 64 KiB pieces, so [`tracked`] sees progress while a large PATCH is sent.
+fn pieces(chunk: Bytes) -> BoxStream<'static, Result<Bytes, std::io::Error>> {
+    const PIECE: usize = 64 << 10;
+    let starts: Vec<usize> = (0..chunk.len()).step_by(PIECE).collect();
+    futures_util::stream::iter(
+        starts
+            .into_iter()
+            .map(move |s| Ok(chunk.slice(s..(s + PIECE).min(chunk.len())))),
+    )
+    .boxed()
+}
+
+impl RegistryStore {
+    /// A blob's bytes. A download that breaks, stalls or ends short of `size` (the
+    /// descriptor's, else the first answer's `Content-Length`) is continued where it
+    /// stopped: with `Range` when the registry advertises `Accept-Ranges: bytes`, else by
+    /// fetching it again and skipping what was already passed on. The stream stays one
+    /// unbroken sequence of bytes, so the digest check of whoever reads it covers them all.
+    pub(crate) async fn open_blob(
+        &self,
+        digest: &Digest,
+        size: Option<u64>,
+    ) -> Result<BlobStream, CopyError> {
+        let mut download = Download {
+            store: self.clone(),
+            url: self.url("blobs", &digest.to_string()),
+            size,
+            offset: 0,
+            skip: 0,
+            ranges: false,
+            failures: 0,
+            done: false,
+        };
+        let body = download.open().await?;
+        Ok(futures_util::stream::unfold(
+            (download, Some(body)),
+            |(mut download, mut body)| async move {
+                let next = download.next(&mut body).await?;
+                Some((next, (download, body)))
+            },
+        )
+        .boxed())
+    }
+}
+
+impl RegistryStore {
+    /// A small blob (a config) read whole and checked against its size and digest; wrong
+    /// bytes are fetched again while retries last, which a streamed layer cannot be (its
+    /// reader has already consumed them).
+    pub(crate) async fn get_blob_verified(
+        &self,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<Vec<u8>, CopyError> {
+        let url = self.url("blobs", &digest.to_string());
+        let mut attempt = 0u32;
+        loop {
+            let result = async {
+                let mut stream = self.open_blob(digest, Some(size)).await?;
+                let mut out = Vec::new();
+                while let Some(chunk) = stream.next().await {
+                    out.extend_from_slice(&chunk?);
+                }
+                if out.len() as u64 != size {
+                    return Err(CopyError::SizeMismatch {
+                        what: url.clone(),
+                        expected: size,
+                        actual: out.len() as u64,
+                    });
+                }
+                super::verify_bytes(&out, digest, &url)?;
+                Ok(out)
+            }
+            .await;
+            match result {
+                Err(CopyError::DigestMismatch { .. } | CopyError::SizeMismatch { .. })
+                    if attempt < self.policy.retries =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(self.policy.backoff.delay(attempt)).await;
+                }
+                Err(e) => return Err(gave_up(e, attempt + 1)),
+                Ok(out) => return Ok(out),
+            }
+        }
+    }
+}
+
+/// The state of one resumable blob download.
+struct Download {
+    store: RegistryStore,
+    url: String,
+    /// The blob's size, when known.
+    size: Option<u64>,
+    /// Bytes passed on so far.
+    offset: u64,
+    /// Bytes of the current answer already passed on (a full answer to a resumed download).
+    skip: u64,
+    /// The registry advertised `Accept-Ranges: bytes`.
+    ranges: bool,
+    /// Broken answers so far.
+    failures: u32,
+    done: bool,
+}
+
+impl Download {
+    /// Requests the blob from `offset` (retried by [`Inner::send`]).
+    async fn open(&mut self) -> Result<Body, CopyError> {
+        let offset = self.offset;
+        let ranged = offset > 0 && self.ranges;
+        let url = self.url.clone();
+        let store = &self.store;
+        let response = store
+            .send(&url, || {
+                let request = store.client.get(&url);
+                if ranged {
+                    request.header(RANGE, format!("bytes={offset}-"))
+                } else {
+                    request
+                }
+            })
+            .await?;
+        let status = response.status();
+        if status == StatusCode::NOT_FOUND {
+            return Err(CopyError::NotFound(url));
+        }
+        if !status.is_success() {
+            return Err(status_error(&url, response).await);
+        }
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        if status == StatusCode::PARTIAL_CONTENT {
+            // `bytes START-END/TOTAL`: it must continue exactly where the last one stopped.
+            let start = header(CONTENT_RANGE).and_then(|r| {
+                r.trim_start_matches("bytes ")
+                    .split('-')
+                    .next()
+                    .and_then(|s| s.trim().parse::<u64>().ok())
+            });
+            if start != Some(offset) {
+                return Err(CopyError::Network {
+                    url,
+                    message: format!("asked for bytes from {offset}, got {start:?}"),
+                });
+            }
+            self.skip = 0;
+        } else {
+            self.skip = offset;
+        }
+        if offset == 0 {
+            self.ranges = header(ACCEPT_RANGES).is_some_and(|v| v.contains("bytes"));
+            if self.size.is_none() {
+                self.size = response.content_length();
+            }
+        }
+        Ok(response.bytes_stream().boxed())
+    }
+
+    /// The next chunk, resuming after a failure; `None` at the end or after an error.
+    async fn next(&mut self, body: &mut Option<Body>) -> Option<Result<Bytes, CopyError>> {
+        if self.done {
+            return None;
+        }
+        let timeout = self.store.policy.backoff.read_timeout;
+        loop {
+            // Every byte asked for has arrived: what the connection does next (close early,
+            // announce more than it sends) no longer matters.
+            if self.size.is_some_and(|size| self.offset >= size) {
+                self.done = true;
+                return None;
+            }
+            let failure = match body.as_mut() {
+                None => match self.open().await {
+                    Ok(b) => {
+                        *body = Some(b);
+                        continue;
+                    }
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                },
+                Some(b) => match tokio::time::timeout(timeout, b.next()).await {
+                    Ok(Some(Ok(mut chunk))) => {
+                        if self.skip > 0 {
+                            let n = usize::try_from(self.skip)
+                                .unwrap_or(usize::MAX)
+                                .min(chunk.len());
+                            self.skip -= n as u64;
+                            chunk = chunk.slice(n..);
+                        }
+                        if chunk.is_empty() {
+                            continue;
+                        }
+                        self.offset += chunk.len() as u64;
+                        if let Some(size) = self.size
+                            && self.offset > size
+                        {
+                            self.done = true;
+                            return Some(Err(CopyError::SizeMismatch {
+                                what: self.url.clone(),
+                                expected: size,
+                                actual: self.offset,
+                            }));
+                        }
+                        return Some(Ok(chunk));
+                    }
+                    Ok(None) => match self.size {
+                        Some(size) if self.offset < size => CopyError::Network {
+                            url: self.url.clone(),
+                            message: format!(
+                                "the body ended after {} of {size} bytes",
+                                self.offset
+                            ),
+                        },
+                        _ => {
+                            self.done = true;
+                            return None;
+                        }
+                    },
+                    Ok(Some(Err(e))) => network(&self.url, e),
+                    Err(_) => timed_out(&self.url, timeout),
+                },
+            };
+            *body = None;
+            if self.failures >= self.store.policy.retries {
+                self.done = true;
+                return Some(Err(gave_up(failure, self.failures + 1)));
+            }
+            self.failures += 1;
+            tokio::time::sleep(self.store.policy.backoff.delay(self.failures)).await;
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 
 use super::layout::LayoutStore;
-use super::registry::RegistryStore;
+use super::registry::{Attempt, Policy, RegistryStore};
 use super::{Action, CopyError, CopyOptions, Endpoint, Location};
 use crate::digest::Digest;
 use crate::manifest::Descriptor;
@@ -29,6 +29,7 @@ impl Store {
         endpoint: &Endpoint,
         create: bool,
         mount_from: Option<&str>,
+        policy: &Policy,
     ) -> Result<Store, CopyError> {
         Ok(match &endpoint.location {
             Location::Registry(r) => Store::Registry(RegistryStore::new(
@@ -36,6 +37,11 @@ impl Store {
                 &endpoint.auth,
                 endpoint.plain_http,
                 mount_from,
+                // Push access is asked up front only where the engine writes (destinations);
+                // elsewhere a write's 401 challenge names the push scope and the client
+                // fetches a token for it then, so read-only users can still verify.
+                create,
+                policy,
             )?),
             Location::Layout { dir, .. } => Store::Layout(LayoutStore::open(dir, create)?),
         })
@@ -92,12 +98,13 @@ impl Store {
     /// A blob's raw bytes, unverified (the writer verifies).
     pub(crate) async fn open_blob(&self, desc: &Descriptor) -> Result<BlobStream, CopyError> {
         match self {
-            Store::Registry(r) => r.open_blob(&desc.digest).await,
+            Store::Registry(r) => r.open_blob(&desc.digest, Some(desc.size)).await,
             Store::Layout(l) => l.open_blob(&desc.digest),
         }
     }
 
-    /// Brings a blob from `source`: mounted when possible, else streamed and verified.
+    /// Brings a blob from `source`: mounted when possible, else streamed and verified. One
+    /// attempt; the caller starts again when the failure says it may help.
     pub(crate) async fn put_blob(
         &self,
         source: &Store,
@@ -105,7 +112,7 @@ impl Store {
         mount_from: Option<&str>,
         options: &CopyOptions,
         what: &str,
-    ) -> Result<Action, CopyError> {
+    ) -> Result<Action, Attempt> {
         match self {
             Store::Registry(r) => r.put_blob(source, desc, mount_from, options, what).await,
             Store::Layout(l) => {
@@ -116,16 +123,19 @@ impl Store {
         }
     }
 
-    /// Writes a blob from a stream (verified before it is committed).
-    pub(crate) async fn put_blob_stream(
+    /// Writes a blob held in memory (verified before it is committed; retried).
+    pub(crate) async fn put_blob_bytes(
         &self,
         desc: &Descriptor,
-        stream: BlobStream,
+        data: Bytes,
     ) -> Result<(), CopyError> {
         let what = format!("blob {}", desc.digest);
         match self {
-            Store::Registry(r) => r.upload(desc, stream, &what).await,
-            Store::Layout(l) => l.put_blob(desc, stream, &what).await,
+            Store::Registry(r) => r.upload_bytes(desc, data, &what).await,
+            Store::Layout(l) => {
+                let stream = futures_util::stream::once(async move { Ok(data) });
+                l.put_blob(desc, Box::pin(stream), &what).await
+            }
         }
     }
 

@@ -154,8 +154,9 @@ fn copies_an_index_with_signatures_and_referrers_between_two_registries_byte_for
 
     // What prod holds, read back with the engine's own client.
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let prod_store = Store::open(&dst, false, None);
-    let prod_store = rt.block_on(prod_store).expect("open prod");
+    let prod_store = rt
+        .block_on(Store::open(&dst, false, None, &registry::Policy::default()))
+        .expect("open prod");
     let tagged = rt.block_on(prod_store.manifest_digest("v1")).expect("head");
     assert_eq!(tagged, Some(root.clone()));
     let sig = rt
@@ -253,7 +254,9 @@ fn dry_run_plans_without_writing() {
     assert!(plan.count(Kind::Blob, Action::Copy) >= 5);
     assert!(plan.count(Kind::Manifest, Action::Push) >= 3);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let store = rt.block_on(Store::open(&dst, false, None)).expect("open");
+    let store = rt
+        .block_on(Store::open(&dst, false, None, &registry::Policy::default()))
+        .expect("open");
     assert_eq!(
         rt.block_on(store.manifest_digest("v1")).expect("head"),
         None
@@ -382,7 +385,9 @@ fn a_blob_with_the_wrong_content_fails_the_copy_and_leaves_no_tag() {
     assert!(matches!(err, CopyError::DigestMismatch { .. }), "{err}");
     assert!(err.to_string().contains(&layer.to_string()), "{err}");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let store = rt.block_on(Store::open(&dst, false, None)).expect("open");
+    let store = rt
+        .block_on(Store::open(&dst, false, None, &registry::Policy::default()))
+        .expect("open");
     assert_eq!(
         rt.block_on(store.manifest_digest("v1")).expect("head"),
         None
@@ -448,7 +453,9 @@ fn faults_fail_cleanly_and_a_rerun_completes() {
         let err = copy(&src, &dst, &no_retry).expect_err("fault fails the copy");
         assert!(err.to_string().contains(expect), "{fault:?}: {err}");
         assert_eq!(proxy.pending(), 0);
-        let store = rt.block_on(Store::open(&dst, false, None)).expect("open");
+        let store = rt
+            .block_on(Store::open(&dst, false, None, &registry::Policy::default()))
+            .expect("open");
         assert_eq!(
             rt.block_on(store.manifest_digest("v1")).expect("head"),
             None,

@@ -35,6 +35,41 @@ fn row(f: &Finding) -> String {
     )
 }
 
+/// A target's license summary: packages per category and the most used licenses (bounded:
+/// at most five categories and [`super::table::TOP_LICENSES`] licenses).
+fn licenses(out: &mut String, target: &str, summary: &assay_core::LicenseSummary) {
+    let _ = writeln!(
+        out,
+        "Licenses of `{}` ({} package(s)):\n",
+        escape(target),
+        summary.packages
+    );
+    out.push_str("| Category | Packages |\n|---|---:|\n");
+    for (category, n) in summary.categories_in_order() {
+        let _ = writeln!(out, "| {category} | {n} |");
+    }
+    if summary.without_license > 0 {
+        let _ = writeln!(out, "| no license found | {} |", summary.without_license);
+    }
+    let top: Vec<String> = summary
+        .top(super::table::TOP_LICENSES)
+        .iter()
+        .map(|(l, n)| format!("{} ({n})", escape(l)))
+        .collect();
+    if !top.is_empty() {
+        let more = summary
+            .licenses
+            .len()
+            .saturating_sub(super::table::TOP_LICENSES);
+        let _ = write!(out, "\nMost used: {}", top.join(", "));
+        if more > 0 {
+            let _ = write!(out, " and {more} more");
+        }
+        out.push_str(".\n");
+    }
+    out.push('\n');
+}
+
 /// Renders the summary.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -62,6 +97,9 @@ pub fn render(report: &Report) -> String {
                 escape(&base.describe())
             );
         }
+    }
+    for (target, summary) in &report.license_summary {
+        licenses(&mut out, target, summary);
     }
     if report.findings.is_empty() {
         out.push_str("No findings.\n");

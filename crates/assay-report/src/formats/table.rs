@@ -5,7 +5,53 @@
 
 use std::fmt::Write;
 
-use assay_core::{Finding, Report, Severity};
+use assay_core::{Finding, LicenseSummary, Report, Severity};
+
+/// Licenses listed by name in the summary lines; the JSON report has them all.
+pub const TOP_LICENSES: usize = 5;
+
+/// The two lines of a target's license summary: packages per category, then the most
+/// used licenses.
+fn license_lines(summary: &LicenseSummary) -> [String; 2] {
+    let mut categories: Vec<String> = summary
+        .categories_in_order()
+        .iter()
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    if summary.without_license > 0 {
+        categories.push(format!("no license found {}", summary.without_license));
+    }
+    let top: Vec<String> = summary
+        .top(TOP_LICENSES)
+        .iter()
+        .map(|(l, n)| format!("{l} ({n})"))
+        .collect();
+    let more = summary.licenses.len().saturating_sub(TOP_LICENSES);
+    [
+        format!(
+            "licenses: {} package(s): {}",
+            summary.packages,
+            if categories.is_empty() {
+                "none".to_string()
+            } else {
+                categories.join(", ")
+            }
+        ),
+        format!(
+            "top licenses: {}{}",
+            if top.is_empty() {
+                "none".to_string()
+            } else {
+                top.join(", ")
+            },
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ),
+    ]
+}
 
 fn paint(text: &str, severity: Severity, color: bool) -> String {
     if !color {
@@ -78,6 +124,11 @@ pub fn render(report: &Report, color: bool) -> String {
                 String::new()
             }
         );
+        if let Some(summary) = report.license_summary.get(&target.name) {
+            for line in license_lines(summary) {
+                let _ = writeln!(out, "{line}");
+            }
+        }
         if !findings.is_empty() {
             out.push('\n');
         }

@@ -6,7 +6,9 @@
 
 use serde::Serialize;
 
-use super::license::{License, classify};
+use std::borrow::Cow;
+
+use super::license::{License, classify, spdx_expression};
 use super::{CdxSpec, Prepared, SubjectKind, id};
 use assay_core::{Distro, Package};
 
@@ -66,7 +68,7 @@ pub(super) struct Hash {
 #[serde(untagged)]
 pub(super) enum LicenseChoice<'a> {
     License { license: LicenseObject<'a> },
-    Expression { expression: &'a str },
+    Expression { expression: Cow<'a, str> },
 }
 
 #[derive(Serialize)]
@@ -272,7 +274,21 @@ fn licenses(declared: &[String]) -> Vec<LicenseChoice<'_>> {
     if let [only] = declared
         && let License::Expression(expression) = classify(only)
     {
-        return vec![LicenseChoice::Expression { expression }];
+        return vec![LicenseChoice::Expression {
+            expression: Cow::Borrowed(expression),
+        }];
+    }
+    // A choice is a list of licenses or one expression: several declared licenses of which
+    // one is an expression (`MIT`, `Apache-2.0 OR MIT`) are one expression joined with AND,
+    // as in SPDX, when every one of them is SPDX.
+    if declared
+        .iter()
+        .any(|l| matches!(classify(l), License::Expression(_)))
+        && let Some(expression) = spdx_expression(declared)
+    {
+        return vec![LicenseChoice::Expression {
+            expression: Cow::Owned(expression),
+        }];
     }
     declared
         .iter()
@@ -291,4 +307,37 @@ fn licenses(declared: &[String]) -> Vec<LicenseChoice<'_>> {
             LicenseChoice::License { license }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn json(declared: &[&str]) -> String {
+        let declared: Vec<String> = declared.iter().map(|s| s.to_string()).collect();
+        serde_json::to_string(&licenses(&declared)).unwrap()
+    }
+
+    #[test]
+    fn licenses_are_ids_names_or_one_expression() {
+        assert_eq!(
+            json(&["MIT", "BSD"]),
+            r#"[{"license":{"id":"MIT"}},{"license":{"name":"BSD"}}]"#
+        );
+        assert_eq!(
+            json(&["MIT OR Apache-2.0"]),
+            r#"[{"expression":"MIT OR Apache-2.0"}]"#
+        );
+        // An expression among several SPDX licenses: one expression for all of them.
+        assert_eq!(
+            json(&["Zlib", "MIT OR Apache-2.0"]),
+            r#"[{"expression":"Zlib AND (MIT OR Apache-2.0)"}]"#
+        );
+        // With a text that is not SPDX, a list (the expression kept as a name).
+        assert_eq!(
+            json(&["MIT OR Apache-2.0", "public-domain"]),
+            r#"[{"license":{"name":"MIT OR Apache-2.0"}},{"license":{"name":"public-domain"}}]"#
+        );
+    }
 }

@@ -29,6 +29,20 @@ pub(super) struct Document<'a> {
     pub(super) creation_info: CreationInfo<'a>,
     pub(super) packages: Vec<SpdxPackage>,
     pub(super) relationships: Vec<Relationship>,
+    /// The `LicenseRef-` ids the packages' `licenseDeclared` use, with the declared text.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) has_extracted_licensing_infos: Vec<ExtractedLicense>,
+}
+
+/// A license that is not on the SPDX list, as a package declared it. The declared text (a
+/// name like `public-domain`, or a whole license text some metadata holds) is all assay
+/// has, so it is both the `name` (its first line) and the `extractedText`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ExtractedLicense {
+    pub(super) license_id: String,
+    pub(super) extracted_text: String,
+    pub(super) name: String,
 }
 
 #[derive(Serialize)]
@@ -122,8 +136,9 @@ pub(super) fn build<'a>(prepared: &'a Prepared<'a>) -> Document<'a> {
     }
     // bom-ref style unique id -> SPDX id, for the dependency relationships below.
     let mut ids = std::collections::BTreeMap::new();
+    let mut refs = license::LicenseRefs::default();
     for (package, unique) in prepared.packages() {
-        let mut entry = package_entry(package, unique, &mut used);
+        let mut entry = package_entry(package, unique, &mut used, &mut refs);
         if prepared.inventory.in_base_image(package)
             && let Some(info) = entry.source_info.as_mut()
         {
@@ -178,6 +193,15 @@ pub(super) fn build<'a>(prepared: &'a Prepared<'a>) -> Document<'a> {
         },
         packages,
         relationships,
+        has_extracted_licensing_infos: refs
+            .defined()
+            .into_iter()
+            .map(|(id, text)| ExtractedLicense {
+                license_id: id.to_string(),
+                extracted_text: text.to_string(),
+                name: text.lines().next().unwrap_or(text).trim().to_string(),
+            })
+            .collect(),
     }
 }
 
@@ -231,7 +255,12 @@ fn distro_package(distro: &Distro, used: &mut BTreeSet<String>) -> SpdxPackage {
     }
 }
 
-fn package_entry(package: &Package, unique: &str, used: &mut BTreeSet<String>) -> SpdxPackage {
+fn package_entry(
+    package: &Package,
+    unique: &str,
+    used: &mut BTreeSet<String>,
+    refs: &mut license::LicenseRefs,
+) -> SpdxPackage {
     // SPDX packages have no free-form properties: where the record came from goes in
     // `sourceInfo`, which the spec reserves for such provenance notes.
     let mut source = format!("recorded in {}", package.path);
@@ -256,8 +285,10 @@ fn package_entry(package: &Package, unique: &str, used: &mut BTreeSet<String>) -
         files_analyzed: false,
         checksums: Vec::new(),
         source_info: Some(source),
+        // Declared is what the package says; concluding a license takes a review of the
+        // files, which assay does not do.
         license_concluded: NOASSERTION,
-        license_declared: license::spdx_expression(&package.licenses)
+        license_declared: license::spdx_expression_with_refs(&package.licenses, refs)
             .unwrap_or_else(|| NOASSERTION.to_string()),
         copyright_text: NOASSERTION,
         external_refs: package

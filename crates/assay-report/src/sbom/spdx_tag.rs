@@ -22,6 +22,12 @@ pub(super) fn render(document: &Document<'_>) -> Vec<u8> {
         out.push('\n');
         package_lines(&mut out, package);
     }
+    for license in &document.has_extracted_licensing_infos {
+        out.push('\n');
+        let _ = writeln!(out, "LicenseID: {}", license.license_id);
+        let _ = writeln!(out, "ExtractedText: {}", text(&license.extracted_text));
+        let _ = writeln!(out, "LicenseName: {}", one_line(&license.name));
+    }
     if !document.relationships.is_empty() {
         out.push('\n');
     }

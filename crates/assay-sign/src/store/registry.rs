@@ -1,35 +1,25 @@
-//! Signatures in a registry repository, through oci-client (the client assay-oci uses).
-//! Manifests are pushed as raw bytes so their digests are the ones computed here.
+//! Signatures in a registry repository, through the copy engine's registry client
+//! ([`assay_oci::copy::Place`]), so signing and attesting absorb the faults pulls and
+//! promotions absorb: requests are retried with backoff on a broken connection, an idle
+//! timeout, a 5xx or a 429 (after its `Retry-After`), an expired token is renewed, a broken
+//! blob download resumes and a blob upload that breaks starts again from a new session.
+//! Manifests are pushed as raw bytes so their digests are the ones computed here; a rerun
+//! after a failure pushes the same bytes again, which lands on the same digest and tag.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use assay_oci::{Digest, Reference, RegistryAuth, RemoteOptions};
-use futures_util::StreamExt;
-use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use assay_oci::copy::{CopyError, Endpoint, Location, Place};
+use assay_oci::{Digest, Reference, RemoteOptions};
 
 use super::{MAX_MANIFEST, OciDescriptor, Store, Subject, check_digest, document_media_type};
 use crate::error::Error;
-
-/// Manifest types asked for.
-const ACCEPTED: [&str; 4] = [
-    assay_oci::media_type::OCI_MANIFEST,
-    assay_oci::media_type::OCI_INDEX,
-    assay_oci::media_type::DOCKER_MANIFEST,
-    assay_oci::media_type::DOCKER_MANIFEST_LIST,
-];
 
 /// One repository of a registry.
 pub struct RegistryStore {
     name: String,
     repository: String,
-    reference: Reference,
-    client: oci_client::Client,
-    auth: oci_client::secrets::RegistryAuth,
-    runtime: tokio::runtime::Runtime,
+    place: Place,
     subject: Subject,
-    push_authenticated: AtomicBool,
 }
 
 impl fmt::Debug for RegistryStore {
@@ -42,139 +32,98 @@ impl fmt::Debug for RegistryStore {
 }
 
 impl RegistryStore {
-    /// Connects and resolves `reference` to its digest (one request).
+    /// Connects and resolves `reference` to its digest (one request, retried).
     pub fn open(reference: &Reference, options: &RemoteOptions) -> Result<RegistryStore, Error> {
         let name = reference.to_string();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::io("tokio runtime", e))?;
-        let protocol = if options.plain_http.is_empty() {
-            ClientProtocol::Https
-        } else {
-            ClientProtocol::HttpsExcept(options.plain_http.clone())
+        let repository = format!("{}/{}", reference.registry(), reference.repository());
+        let endpoint = Endpoint {
+            location: Location::Registry(reference.clone()),
+            auth: options.auth.clone(),
+            plain_http: options.plain_http.iter().any(|h| h == reference.registry()),
         };
-        let client = oci_client::Client::new(ClientConfig {
-            protocol,
-            ..ClientConfig::default()
-        });
-        let auth = match &options.auth {
-            RegistryAuth::Basic { username, password } => {
-                oci_client::secrets::RegistryAuth::Basic(username.clone(), password.clone())
-            }
-            RegistryAuth::Bearer(token) => oci_client::secrets::RegistryAuth::Bearer(token.clone()),
-            _ => oci_client::secrets::RegistryAuth::Anonymous,
-        };
-        let mut store = RegistryStore {
-            repository: format!("{}/{}", reference.registry(), reference.repository()),
-            name,
-            reference: reference.clone(),
-            client,
-            auth,
-            runtime,
-            subject: Subject {
-                digest: Digest::sha256_of(b""),
-                media_type: String::new(),
-                size: 0,
-                by_tag: reference.digest().is_none(),
-            },
-            push_authenticated: AtomicBool::new(false),
-        };
+        let place = Place::open(&endpoint, false).map_err(|e| registry_error(&name, e))?;
         let target = match reference.digest() {
-            Some(d) => store.oci_ref_digest(d),
-            None => store.oci_ref_tag(reference.tag_or_latest()),
+            Some(d) => d.to_string(),
+            None => reference.tag_or_latest().to_string(),
         };
-        let bytes = store
-            .pull_manifest(&target)?
-            .ok_or_else(|| Error::Registry {
-                reference: store.name.clone(),
-                message: "manifest unknown (no such image)".into(),
-            })?;
+        let bytes = read_manifest(&place, &name, &target)?.ok_or_else(|| Error::Registry {
+            reference: name.clone(),
+            message: "manifest unknown (no such image)".into(),
+        })?;
         let digest = match reference.digest() {
             Some(pinned) => {
-                check_digest(&bytes, pinned, &store.name)?;
+                check_digest(&bytes, pinned, &name)?;
                 pinned.clone()
             }
             None => Digest::sha256_of(&bytes),
         };
-        store.subject = Subject {
+        let subject = Subject {
             digest,
             media_type: document_media_type(&bytes),
             size: bytes.len() as u64,
             by_tag: reference.digest().is_none(),
         };
-        Ok(store)
+        Ok(RegistryStore {
+            name,
+            repository,
+            place,
+            subject,
+        })
     }
 
-    fn oci_ref_tag(&self, tag: &str) -> oci_client::Reference {
-        oci_client::Reference::with_tag(
-            self.reference.registry().to_string(),
-            self.reference.repository().to_string(),
-            tag.to_string(),
-        )
+    fn at_digest(&self, digest: &Digest) -> String {
+        format!("{}@{digest}", self.repository)
     }
 
-    fn oci_ref_digest(&self, digest: &Digest) -> oci_client::Reference {
-        oci_client::Reference::with_digest(
-            self.reference.registry().to_string(),
-            self.reference.repository().to_string(),
-            digest.to_string(),
-        )
-    }
-
-    fn error(&self, what: &oci_client::Reference, e: OciDistributionError) -> Error {
-        Error::Registry {
-            reference: what.whole(),
-            message: e.to_string(),
-        }
-    }
-
-    fn pull_manifest(&self, r: &oci_client::Reference) -> Result<Option<Vec<u8>>, Error> {
-        match self
-            .runtime
-            .block_on(self.client.pull_manifest_raw(r, &self.auth, &ACCEPTED))
-        {
-            Ok((bytes, _)) => {
-                if bytes.len() as u64 > MAX_MANIFEST {
-                    return Err(Error::invalid(
-                        r.whole(),
-                        format!("manifest larger than {MAX_MANIFEST} bytes"),
-                    ));
-                }
-                Ok(Some(bytes.to_vec()))
-            }
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(self.error(r, e)),
-        }
-    }
-
-    fn authenticate_push(&self, r: &oci_client::Reference) -> Result<(), Error> {
-        if self.push_authenticated.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        self.runtime
-            .block_on(
-                self.client
-                    .auth(r, &self.auth, oci_client::RegistryOperation::Push),
-            )
-            .map_err(|e| self.error(r, e))?;
-        self.push_authenticated.store(true, Ordering::Relaxed);
-        Ok(())
+    fn at_tag(&self, tag: &str) -> String {
+        format!("{}:{tag}", self.repository)
     }
 }
 
-/// A 404 or a MANIFEST_UNKNOWN / NAME_UNKNOWN error.
-fn is_not_found(e: &OciDistributionError) -> bool {
+/// A manifest by tag or digest, `None` when absent; the client checks bytes fetched by
+/// digest (fetching again when they do not match) and refuses more than the registry's
+/// own limit, which is also [`MAX_MANIFEST`].
+fn read_manifest(place: &Place, what: &str, reference: &str) -> Result<Option<Vec<u8>>, Error> {
+    let found = place
+        .manifest(reference)
+        .map_err(|e| registry_error(what, e))?;
+    match found {
+        Some((bytes, _)) if bytes.len() as u64 > MAX_MANIFEST => Err(Error::invalid(
+            what,
+            format!("manifest larger than {MAX_MANIFEST} bytes"),
+        )),
+        Some((bytes, _)) => Ok(Some(bytes)),
+        None => Ok(None),
+    }
+}
+
+/// A client error as signing reports it: content that does not match its digest is a
+/// verification failure (exit 4), oversized or malformed content is bad input (exit 2),
+/// and everything else is the registry's (exit 3). The client's message names the request
+/// and, after retries, how many attempts were made.
+fn registry_error(what: &str, e: CopyError) -> Error {
     match e {
-        OciDistributionError::ImageManifestNotFoundError(_) => true,
-        OciDistributionError::ServerError { code, .. } => *code == 404,
-        OciDistributionError::RegistryError { envelope, .. } => envelope.errors.iter().any(|e| {
-            matches!(
-                e.code,
-                OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown
-            )
-        }),
-        _ => false,
+        CopyError::DigestMismatch {
+            what: object,
+            expected,
+            actual,
+        } => Error::Verification(format!(
+            "{object}: content does not match its digest {expected} (got {actual}): tampered or corrupt"
+        )),
+        CopyError::SizeMismatch { expected, .. } => {
+            Error::invalid(what, format!("blob larger than {expected} bytes"))
+        }
+        CopyError::InvalidManifest { reason, .. } => {
+            Error::invalid(what, format!("invalid manifest: {reason}"))
+        }
+        CopyError::NotFound(_) => Error::Registry {
+            reference: what.to_string(),
+            message: "not found".into(),
+        },
+        e => Error::Registry {
+            reference: what.to_string(),
+            message: e.to_string(),
+        },
     }
 }
 
@@ -192,64 +141,35 @@ impl Store for RegistryStore {
     }
 
     fn manifest_by_tag(&self, tag: &str) -> Result<Option<Vec<u8>>, Error> {
-        self.pull_manifest(&self.oci_ref_tag(tag))
+        read_manifest(&self.place, &self.at_tag(tag), tag)
     }
 
     fn manifest_by_digest(&self, digest: &Digest) -> Result<Option<Vec<u8>>, Error> {
-        let bytes = self.pull_manifest(&self.oci_ref_digest(digest))?;
+        let what = self.at_digest(digest);
+        let bytes = read_manifest(&self.place, &what, &digest.to_string())?;
         if let Some(b) = &bytes {
-            check_digest(b, digest, &format!("{}@{digest}", self.repository))?;
+            check_digest(b, digest, &what)?;
         }
         Ok(bytes)
     }
 
     fn blob(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>, Error> {
-        let r = self.oci_ref_digest(digest);
-        let what = format!("{}@{digest}", self.repository);
-        let bytes = self.runtime.block_on(async {
-            let stream = self
-                .client
-                .pull_blob_stream(&r, digest.to_string().as_str())
-                .await
-                .map_err(|e| self.error(&r, e))?;
-            let mut stream = stream.stream;
-            let mut bytes = Vec::new();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| Error::Registry {
-                    reference: what.clone(),
-                    message: e.to_string(),
-                })?;
-                bytes.extend_from_slice(&chunk);
-                if bytes.len() as u64 > limit {
-                    return Err(Error::invalid(
-                        what.clone(),
-                        format!("blob larger than {limit} bytes"),
-                    ));
-                }
-            }
-            Ok(bytes)
-        })?;
+        let what = self.at_digest(digest);
+        let bytes = self
+            .place
+            .blob_by_digest(digest, limit)
+            .map_err(|e| registry_error(&what, e))?;
         check_digest(&bytes, digest, &what)?;
         Ok(bytes)
     }
 
     fn put_blob(&self, bytes: &[u8]) -> Result<Digest, Error> {
-        let digest = Digest::sha256_of(bytes);
-        let r = self.oci_ref_digest(&digest);
-        self.authenticate_push(&r)?;
-        let exists = self
-            .runtime
-            .block_on(self.client.blob_exists(&r, &digest.to_string()))
-            .unwrap_or(false);
-        if !exists {
-            self.runtime
-                .block_on(
-                    self.client
-                        .push_blob(&r, bytes.to_vec(), &digest.to_string()),
-                )
-                .map_err(|e| self.error(&r, e))?;
-        }
-        Ok(digest)
+        // The media type only labels the returned descriptor; a registry stores bytes.
+        let desc = self
+            .place
+            .push_blob(bytes, "application/octet-stream")
+            .map_err(|e| registry_error(&self.at_digest(&Digest::sha256_of(bytes)), e))?;
+        Ok(desc.digest)
     }
 
     fn put_manifest(
@@ -259,40 +179,30 @@ impl Store for RegistryStore {
         tag: Option<&str>,
     ) -> Result<Digest, Error> {
         let digest = Digest::sha256_of(bytes);
-        let r = match tag {
-            Some(t) => self.oci_ref_tag(t),
-            None => self.oci_ref_digest(&digest),
+        let (reference, what) = match tag {
+            Some(t) => (t.to_string(), self.at_tag(t)),
+            None => (digest.to_string(), self.at_digest(&digest)),
         };
-        self.authenticate_push(&r)?;
-        let content_type = http::HeaderValue::from_str(media_type)
-            .map_err(|_| Error::invalid(media_type, "not a valid media type"))?;
-        self.runtime
-            .block_on(
-                self.client
-                    .push_manifest_raw(&r, bytes.to_vec(), content_type),
-            )
-            .map_err(|e| self.error(&r, e))?;
+        self.place
+            .push_manifest(bytes, media_type, &reference)
+            .map_err(|e| registry_error(&what, e))?;
         Ok(digest)
     }
 
     fn referrers(&self, digest: &Digest) -> Result<Vec<OciDescriptor>, Error> {
-        // oci-client asks the referrers API and falls back to the tag schema on a 404.
-        let r = self.oci_ref_digest(digest);
-        let index = self
-            .runtime
-            .block_on(self.client.pull_referrers(&r, None))
-            .map_err(|e| self.error(&r, e))?;
-        Ok(index
-            .manifests
+        // The referrers API where the registry has it, else the tag-schema index.
+        let list = self
+            .place
+            .referrers(digest)
+            .map_err(|e| registry_error(&self.at_digest(digest), e))?;
+        Ok(list
             .into_iter()
-            .map(|m| OciDescriptor {
-                media_type: m.media_type,
-                size: u64::try_from(m.size).unwrap_or(0),
-                digest: m.digest,
-                annotations: m.annotations.unwrap_or_default().into_iter().collect(),
-                // oci-client's index entries drop artifactType; callers read it from the
-                // referring manifest, which they fetch anyway for its layers.
-                artifact_type: None,
+            .map(|d| OciDescriptor {
+                media_type: d.media_type,
+                size: d.size,
+                digest: d.digest.to_string(),
+                annotations: d.annotations,
+                artifact_type: d.artifact_type,
             })
             .collect())
     }

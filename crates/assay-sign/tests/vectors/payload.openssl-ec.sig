@@ -1,0 +1,1 @@
+MEQCIDPgQ5umKBWt/rqXoYz5tqLQj+LWJviUPBSKaG/C6o2zAiBh5M61lE6gehyrvlcf6kXJlKnc3Uzz+h4kvoICHTVFqw==
