@@ -196,6 +196,16 @@ fn golden_images_name_the_base_and_exclude_its_findings() {
             .collect()
     };
     assert!(ecosystems(&report).iter().any(|e| e.starts_with("Debian")));
+    // Each image finding says where it came from: the base layer's Debian packages are the
+    // base image's, the Python package added on top is the application's.
+    for f in report["findings"].as_array().unwrap() {
+        let expected = if f["package"]["ecosystem"] == "PyPI" {
+            "application"
+        } else {
+            "base"
+        };
+        assert_eq!(f["origin"], expected, "{f}");
+    }
 
     let (_, stdout, stderr) = run(assay_in(dir.path())
         .args([
@@ -220,6 +230,10 @@ fn golden_images_name_the_base_and_exclude_its_findings() {
             "Base image: oci:{}:base (1 layer)",
             layout.display()
         )),
+        "{table}"
+    );
+    assert!(
+        table.contains("from: base image") && table.contains("from: application"),
         "{table}"
     );
 

@@ -140,6 +140,25 @@ pub fn exclude_base_packages(inventory: &mut Inventory) {
     }
 }
 
+/// Says of each image finding with a layer whether it came with the golden base image or
+/// with the layers built on it. Only when golden images are configured (`base` is `Some`):
+/// without them the split is unknown and nothing is marked.
+pub fn mark_origins(findings: &mut [Finding], base: Option<&BaseImage>) {
+    let Some(base) = base else {
+        return;
+    };
+    for finding in findings.iter_mut() {
+        let layer = finding.location.layer.as_deref();
+        if layer.is_some() {
+            finding.origin = Some(if base.contains_layer(layer) {
+                assay_core::Origin::Base
+            } else {
+                assay_core::Origin::Application
+            });
+        }
+    }
+}
+
 /// Drops the findings located in base image layers (`--exclude-base-image`).
 pub fn exclude_base_findings(findings: &mut Vec<Finding>, base: Option<&BaseImage>) {
     if let Some(base) = base.filter(|b| b.layers > 0) {

@@ -404,6 +404,7 @@ pub fn scan(
         let detections = run.finish(assay_analyze::content::config_of(&image), &tree);
         findings.extend(super::content::image_findings(detections, &name, settings));
     }
+    super::base::mark_origins(&mut findings, base_image.as_ref());
     if settings.exclude_base_image {
         super::base::exclude_base_findings(&mut findings, base_image.as_ref());
     }

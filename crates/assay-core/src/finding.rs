@@ -176,6 +176,30 @@ pub struct Finding {
     /// Set when an ignore entry or inline comment silenced the finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Suppression>,
+    /// For image findings when golden base images are configured: whether what was found
+    /// came with the golden base image's layers or with the layers built on it, so teams
+    /// see (and gate on) what they own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// Which part of an image a finding came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// The leading layers shared with the golden base image.
+    Base,
+    /// The layers built on top of the base (or the whole image, when built on none).
+    Application,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Origin::Base => "base image",
+            Origin::Application => "application",
+        })
+    }
 }
 
 impl Finding {
@@ -209,6 +233,7 @@ impl Finding {
             fix: None,
             references: Vec::new(),
             suppression: None,
+            origin: None,
         };
         finding.id = finding.fingerprint(anchor);
         finding

@@ -14,7 +14,7 @@ pub mod rule;
 pub mod severity;
 pub mod target;
 
-pub use finding::{Finding, FindingKind, Location, PackageRef, Suppression};
+pub use finding::{Finding, FindingKind, Location, Origin, PackageRef, Suppression};
 pub use lineage::{BaseImage, Dependency};
 pub use package::{Distro, Inventory, Package, purl};
 pub use report::{CheckedRule, LicenseSummary, Report, SCHEMA_VERSION, ScanError, TargetSummary};

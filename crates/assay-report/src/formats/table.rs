@@ -148,6 +148,9 @@ pub fn render(report: &Report, color: bool) -> String {
             if let Some(resource) = &f.resource {
                 let _ = writeln!(out, "           resource: {resource}");
             }
+            if let Some(origin) = f.origin {
+                let _ = writeln!(out, "           from: {origin}");
+            }
             if let Some(fix) = &f.fix {
                 let _ = writeln!(out, "           fix: {fix}");
             }
