@@ -36,3 +36,12 @@ diff -r "$demo_images" fixtures/images --exclude README.md
 rm -rf "$demo_images"
 echo "== CI wrappers (actions, GitLab templates, Jenkins library)"
 ASSAY_BIN="$target_dir/debug/assay" bash scripts/test-ci-wrappers.sh
+# A short fuzz smoke run (fuzz/smoke.sh: every target, seconds each, on its seed corpus), so a
+# parser change that panics on a seed or an easy mutation fails here. cargo-fuzz needs the
+# nightly toolchain and `cargo install cargo-fuzz`; docs/reliability.md has the long runs.
+echo "== fuzz smoke (fuzz/smoke.sh)"
+if cargo +nightly fuzz --version > /dev/null 2>&1; then
+  CARGO_TARGET_DIR=${ASSAY_FUZZ_TARGET:-$HOME/.cache/assay/fuzz-target} bash fuzz/smoke.sh "${ASSAY_FUZZ_SECONDS:-5}"
+else
+  echo "fuzz smoke: not run: needs the nightly toolchain and cargo-fuzz (rustup toolchain install nightly; cargo install cargo-fuzz)"
+fi
