@@ -36,6 +36,13 @@ diff -r "$demo_images" fixtures/images --exclude README.md
 rm -rf "$demo_images"
 echo "== CI wrappers (actions, GitLab templates, Jenkins library)"
 ASSAY_BIN="$target_dir/debug/assay" bash scripts/test-ci-wrappers.sh
+# YARA rules (--yara-rules) are the opt-in cargo feature `yara` (yara-x brings wasmtime and
+# cranelift, docs/malware.md has the build cost): checked and tested in their own step, after
+# the steps above used the default binary.
+echo "== --features yara (docs/malware.md)"
+cargo clippy -p assay-analyze -p assay --features yara --all-targets --locked -- -D warnings
+# One invocation for both packages: one feature resolution, so yara-x is compiled once.
+cargo test -p assay-analyze -p assay --features yara --locked --lib --test yara -- yara::
 # A short fuzz smoke run (fuzz/smoke.sh: every target, seconds each, on its seed corpus), so a
 # parser change that panics on a seed or an easy mutation fails here. cargo-fuzz needs the
 # nightly toolchain and `cargo install cargo-fuzz`; docs/reliability.md has the long runs.

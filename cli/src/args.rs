@@ -291,6 +291,13 @@ pub struct ScanArgs {
     )]
     pub malware_db: Vec<PathBuf>,
 
+    /// YARA rules: every *.yar / *.yara file under DIR (recursive), each file its own
+    /// namespace; turns the yara scanner on (findings of kind malware). Only in builds with
+    /// the cargo feature `yara`.
+    #[cfg(feature = "yara")]
+    #[arg(long, env = "ASSAY_YARA_RULES", value_name = "DIR")]
+    pub yara_rules: Option<PathBuf>,
+
     /// Platform to pick from a multi-platform image: os/arch[/variant] (default linux/amd64,
     /// or the only one).
     #[arg(long, env = "ASSAY_PLATFORM", value_name = "OS/ARCH")]

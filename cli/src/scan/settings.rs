@@ -107,7 +107,16 @@ impl Settings {
                 .collect(),
         };
         let mut scanners = BTreeSet::new();
+        // `yara` is no finding kind (its findings are malware): it selects the scanner
+        // `--yara-rules` builds, see `yara_scanner`.
+        #[cfg(feature = "yara")]
+        let mut yara_named = false;
         for name in &scanners_list {
+            #[cfg(feature = "yara")]
+            if name.trim().eq_ignore_ascii_case("yara") {
+                yara_named = true;
+                continue;
+            }
             let kind = FindingKind::from_scanner_name(name).ok_or_else(|| {
                 Failure::input(format!(
                     "--scanners: unknown scanner {name:?} (expected misconfig, vuln, secret, malware, license or baseline)"
@@ -255,6 +264,12 @@ impl Settings {
         }
 
         let configured_scanners = ConfiguredScanners(configured_scanners(args, config, &scanners)?);
+        #[cfg(feature = "yara")]
+        let configured_scanners = {
+            let mut with_yara = configured_scanners;
+            with_yara.0.extend(yara_scanner(args, yara_named)?);
+            with_yara
+        };
         if args.exclude_base_image && config.golden_images.as_ref().is_none_or(Vec::is_empty) {
             return Err(Failure::input(
                 "--exclude-base-image: no golden-images are configured in assay.yaml",
@@ -314,6 +329,30 @@ impl std::fmt::Debug for ConfiguredScanners {
             .entries(self.0.iter().map(|s| s.name()))
             .finish()
     }
+}
+
+/// The yara scanner (cargo feature `yara`): built whenever `--yara-rules` gives rules (giving
+/// them asks for them, whatever `--scanners` says); `--scanners yara` without rules is an
+/// input error rather than a scan that silently checks nothing.
+#[cfg(feature = "yara")]
+fn yara_scanner(
+    args: &ScanArgs,
+    named: bool,
+) -> Result<Option<std::sync::Arc<dyn assay_analyze::content::Scanner + Send>>, Failure> {
+    let Some(dir) = &args.yara_rules else {
+        if named {
+            return Err(Failure::input(
+                "--scanners yara needs --yara-rules DIR (or ASSAY_YARA_RULES)",
+            ));
+        }
+        return Ok(None);
+    };
+    let scanner = assay_analyze::yara::YaraScanner::load(dir)
+        .map_err(|e| Failure::input(format!("--yara-rules: {e}")))?;
+    for warning in scanner.warnings() {
+        crate::warn(&format!("--yara-rules: {warning}"));
+    }
+    Ok(Some(std::sync::Arc::new(scanner)))
 }
 
 /// The malware, license and baseline scanners the flags and `assay.yaml` configure (the

@@ -25,6 +25,8 @@ pub mod license;
 pub mod malware;
 pub mod os;
 pub mod secrets;
+#[cfg(feature = "yara")]
+pub mod yara;
 
 pub use assay_core::{Distro, Inventory, Package};
 pub use distro::{OS_RELEASE_PATHS, parse_os_release};
