@@ -724,48 +724,6 @@ impl Scanner for BaselineScanner {
 pub static BUILTIN: std::sync::LazyLock<BaselineScanner> =
     std::sync::LazyLock::new(BaselineScanner::builtin);
 
-impl crate::content::Scanner for std::sync::LazyLock<BaselineScanner> {
-    fn name(&self) -> &'static str {
-        (**self).name()
-    }
-
-    fn kind(&self) -> assay_core::FindingKind {
-        (**self).kind()
-    }
-
-    fn rules(&self) -> &'static [assay_core::Rule] {
-        (**self).rules()
-    }
-
-    fn wants(&self, path: &str) -> bool {
-        (**self).wants(path)
-    }
-
-    fn max_size(&self) -> u64 {
-        (**self).max_size()
-    }
-
-    fn wants_sized(&self, path: &str, size: u64) -> bool {
-        (**self).wants_sized(path, size)
-    }
-
-    fn prepare(&self) {
-        (**self).prepare();
-    }
-
-    fn scope(&self) -> crate::content::Scope {
-        (**self).scope()
-    }
-
-    fn scan(&self, file: &crate::content::ContentFile<'_>) -> Vec<crate::content::Hit> {
-        (**self).scan(file)
-    }
-
-    fn scan_image(&self, image: &crate::content::ImageContext<'_>) -> Vec<crate::content::Hit> {
-        (**self).scan_image(image)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

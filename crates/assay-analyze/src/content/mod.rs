@@ -300,6 +300,54 @@ pub trait Scanner: Sync {
     }
 }
 
+/// A built-in scanner built on first use (`malware::BUILTIN`, `baseline::BUILTIN`: a
+/// `static` in [`SCANNERS`]) is the scanner it builds: every method forwards.
+impl<S, F> Scanner for std::sync::LazyLock<S, F>
+where
+    S: Scanner + Send,
+    F: FnOnce() -> S + Send,
+{
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn kind(&self) -> FindingKind {
+        (**self).kind()
+    }
+
+    fn rules(&self) -> &'static [Rule] {
+        (**self).rules()
+    }
+
+    fn wants(&self, path: &str) -> bool {
+        (**self).wants(path)
+    }
+
+    fn max_size(&self) -> u64 {
+        (**self).max_size()
+    }
+
+    fn wants_sized(&self, path: &str, size: u64) -> bool {
+        (**self).wants_sized(path, size)
+    }
+
+    fn scope(&self) -> Scope {
+        (**self).scope()
+    }
+
+    fn prepare(&self) {
+        (**self).prepare();
+    }
+
+    fn scan(&self, file: &ContentFile<'_>) -> Vec<Hit> {
+        (**self).scan(file)
+    }
+
+    fn scan_image(&self, image: &ImageContext<'_>) -> Vec<Hit> {
+        (**self).scan_image(image)
+    }
+}
+
 /// How a layer hides a file version that still ships in the image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hidden {
