@@ -188,7 +188,7 @@ impl Error {
                 limit: *limit,
                 layer: layer.cloned(),
             },
-            None => fallback(err),
+            Some(StreamError::HashingFailed) | None => fallback(err),
         }
     }
 }

@@ -17,6 +17,7 @@
 mod archive;
 #[cfg(feature = "remote")]
 mod artifact;
+mod background_hash;
 pub mod base_image;
 mod config;
 #[cfg(feature = "remote")]

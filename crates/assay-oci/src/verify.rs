@@ -4,6 +4,7 @@
 
 use std::io::{self, Read};
 
+use crate::background_hash::BackgroundHasher;
 use crate::digest::{Digest, Hasher};
 
 /// Failures raised inside a reader stack, carried in an [`io::Error`] and turned back into
@@ -26,6 +27,9 @@ pub enum StreamError {
         /// Bytes read.
         actual: u64,
     },
+    /// The helper thread hashing the stream stopped before the end.
+    #[error("the thread hashing the stream stopped")]
+    HashingFailed,
     /// A byte limit was hit.
     #[error("{what} exceeds the limit of {limit}")]
     LimitExceeded {
@@ -47,7 +51,7 @@ impl StreamError {
 #[derive(Debug)]
 pub struct VerifyingReader<R> {
     inner: R,
-    hasher: Option<Hasher>,
+    hasher: Option<StreamHasher>,
     expected: Digest,
     size: Option<u64>,
     read: u64,
@@ -58,7 +62,7 @@ pub struct VerifyingReader<R> {
 impl<R: Read> VerifyingReader<R> {
     /// Wraps `inner`, which should hash to `expected` and be `size` bytes long if given.
     pub fn new(inner: R, expected: Digest, size: Option<u64>) -> VerifyingReader<R> {
-        let hasher = Some(Hasher::new(expected.algorithm()));
+        let hasher = Some(StreamHasher::Inline(Hasher::new(expected.algorithm())));
         VerifyingReader {
             inner,
             hasher,
@@ -66,6 +70,20 @@ impl<R: Read> VerifyingReader<R> {
             size,
             read: 0,
             failed: None,
+        }
+    }
+
+    /// [`VerifyingReader::new`], hashing on a helper thread: for a reader whose consumer
+    /// is itself CPU-bound (inflating a layer), so the two share the cores.
+    pub(crate) fn hashing_in_background(
+        inner: R,
+        expected: Digest,
+        size: Option<u64>,
+    ) -> VerifyingReader<R> {
+        let hasher = BackgroundHasher::new(expected.algorithm());
+        VerifyingReader {
+            hasher: Some(StreamHasher::Background(hasher)),
+            ..VerifyingReader::new(inner, expected, size)
         }
     }
 
@@ -100,7 +118,9 @@ impl<R: Read> VerifyingReader<R> {
                 actual: self.read,
             }));
         }
-        let actual = hasher.finish();
+        let Some(actual) = hasher.finish() else {
+            return Err(self.fail(StreamError::HashingFailed));
+        };
         if actual != self.expected {
             return Err(self.fail(StreamError::DigestMismatch {
                 expected: self.expected.clone(),
@@ -137,6 +157,29 @@ impl<R: Read> Read for VerifyingReader<R> {
             h.update(buf.get(..n).unwrap_or_default());
         }
         Ok(n)
+    }
+}
+
+/// Where a [`VerifyingReader`] hashes.
+#[derive(Debug)]
+enum StreamHasher {
+    Inline(Hasher),
+    Background(BackgroundHasher),
+}
+
+impl StreamHasher {
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            StreamHasher::Inline(h) => h.update(bytes),
+            StreamHasher::Background(h) => h.update(bytes),
+        }
+    }
+
+    fn finish(self) -> Option<Digest> {
+        match self {
+            StreamHasher::Inline(h) => Some(h.finish()),
+            StreamHasher::Background(h) => h.finish(),
+        }
     }
 }
 

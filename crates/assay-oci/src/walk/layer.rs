@@ -5,7 +5,8 @@ use std::io::{self, BufRead, BufReader, Read};
 
 use flate2::read::MultiGzDecoder;
 
-use super::{LayerContext, LayerOutput, WarningKind, dir, tar};
+use super::{LayerContext, LayerOutput, WarningKind, dir, pipe, tar};
+use crate::digest::Digest;
 use crate::error::{Error, is_mismatch};
 use crate::media_type::{self, Compression};
 use crate::source::{BlobReader, ImageSource};
@@ -96,7 +97,8 @@ fn read_blob(
         }),
         None => raw,
     };
-    let mut blob = VerifyingReader::new(raw, layer.digest.clone(), layer.size);
+    // The compressed blob's digest is computed by a helper thread: this one inflates.
+    let mut blob = VerifyingReader::hashing_in_background(raw, layer.digest.clone(), layer.size);
     let result = read_stream(&mut blob, declared, ctx, out);
     if matches!(result, Err(Failure::Cancelled)) {
         return result;
@@ -136,18 +138,34 @@ fn read_stream(
         };
         ctx.warn(out, "", kind);
     }
-    let decoded: Box<dyn Read + '_> = match detected {
+    let decoded: Box<dyn Read + Send + '_> = match detected {
         Compression::Gzip => Box::new(MultiGzDecoder::new(buffered)),
         Compression::Zstd => Box::new(
             zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| stream_error(e, ctx))?,
         ),
         Compression::None => Box::new(buffered),
     };
-    let hashed: Box<dyn Read + '_> = match &layer.diff_id {
-        Some(diff_id) if ctx.options.verify_diff_ids && detected != Compression::None => {
-            Box::new(VerifyingReader::new(decoded, diff_id.clone(), None))
-        }
-        _ => decoded,
+    if detected == Compression::None {
+        return read_tar(decoded, None, ctx, out);
+    }
+    let diff_id = layer
+        .diff_id
+        .clone()
+        .filter(|_| ctx.options.verify_diff_ids);
+    // Inflate on one thread, hash and parse on this one.
+    pipe::run(decoded, |tar| read_tar(tar, diff_id, ctx, out))
+}
+
+/// Parses an uncompressed layer, checking its `diff_id` when given and capping its size.
+fn read_tar(
+    input: impl Read,
+    diff_id: Option<Digest>,
+    ctx: &LayerContext<'_>,
+    out: &mut LayerOutput,
+) -> Result<(), Failure> {
+    let hashed: Box<dyn Read + '_> = match diff_id {
+        Some(diff_id) => Box::new(VerifyingReader::new(input, diff_id, None)),
+        None => Box::new(input),
     };
     let limit = ctx.options.limits.max_layer_uncompressed;
     let mut limited = LimitReader::new(hashed, limit, "uncompressed layer");

@@ -8,6 +8,7 @@
 
 mod dir;
 mod layer;
+mod pipe;
 mod progress;
 mod tar;
 
