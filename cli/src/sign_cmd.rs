@@ -397,7 +397,7 @@ fn plain_http_hosts(reference: &Reference, insecure: &[String]) -> Vec<String> {
 
 /// Opens the image's store: a layout, or the registry with the credentials `scan` uses
 /// (`ASSAY_REGISTRY_*`, docker's config.json and helpers).
-fn open(image: &str, flags: &RegistryFlags) -> anyhow::Result<Box<dyn Store>> {
+fn open(image: &str, flags: &RegistryFlags) -> anyhow::Result<Box<dyn Store + Send + Sync>> {
     let location = Location::parse(image).map_err(failure)?;
     let mut options = RemoteOptions::default();
     if let Location::Registry(reference) = &location {

@@ -1,5 +1,6 @@
 //! The promotion itself, in the order that keeps production consistent: evaluate at the
-//! source (denied: return before the destination is even opened), copy by digest without
+//! source (denied: return before anything is written; the destination is only read, by a
+//! probe running alongside, whose result is then dropped), copy by digest without
 //! touching the tag, verify the evidence again at the destination, attach the signed
 //! promotion record, move the tag. A second run finds everything in place, writes nothing
 //! and attaches no second record.
@@ -89,9 +90,21 @@ pub fn subject_name(location: &Location) -> String {
 /// Evaluates and, when allowed, promotes.
 pub fn promote(request: &Request<'_>) -> Result<Outcome, Error> {
     let policy = request.policy;
+    let tag = request
+        .destination
+        .location
+        .tag()
+        .or_else(|| request.source.location.tag())
+        .map(str::to_string);
+    // Whether the destination already holds the image is read while the source is checked:
+    // a re-promotion of an unchanged image is then one round of requests, not two.
+    let probe = match &tag {
+        Some(t) if !request.copy.dry_run => Some(DestinationProbe::start(request, t)),
+        _ => None,
+    };
     let src = Place::open(request.source, false)?;
     let (digest, bytes) = src.resolve()?;
-    let attached = policy.gather(&store::open(request.source, &digest)?)?;
+    let attached = policy.gather(&store::open_with(request.source, &digest, Some(&bytes))?)?;
     let base = if policy.base_images.is_empty() {
         None
     } else {
@@ -134,12 +147,6 @@ pub fn promote(request: &Request<'_>) -> Result<Outcome, Error> {
         Location::Layout { .. } => request.source.clone(),
     };
     let destination = pinned(request.destination, &digest)?;
-    let tag = request
-        .destination
-        .location
-        .tag()
-        .or_else(|| request.source.location.tag())
-        .map(str::to_string);
     let record_of = |decision: &Decision, attached: &Evidence| PromotionRecord {
         source: request.source.location.to_string(),
         destination: request.destination.location.to_string(),
@@ -157,8 +164,7 @@ pub fn promote(request: &Request<'_>) -> Result<Outcome, Error> {
             .map(|t| t.to_string())
             .unwrap_or_default(),
     };
-    let verify_at_destination = |dst: &dyn Store| -> Result<(Evidence, Decision), Error> {
-        let attached = policy.gather(dst)?;
+    let verify_at_destination = |attached: Evidence| -> Result<(Evidence, Decision), Error> {
         let decision = evaluate::evaluate(policy, &subject, &attached, base.clone(), &external);
         if let Some(failed) = decision.first_failure() {
             return Err(Error::Verification(format!(
@@ -172,11 +178,14 @@ pub fn promote(request: &Request<'_>) -> Result<Outcome, Error> {
     // Already promoted: the tag names this digest and a promotion record is attached. The
     // registry refuses manifests whose references are missing and the tag moves last, so
     // the image is complete; check the evidence there and stop.
-    if let Some(t) = &tag
-        && let Ok(dst) = Place::open(&destination, false)
-        && dst.tag_digest(t)? == Some(digest.clone())
+    let found = match probe {
+        Some(probe) => probe.finish()?,
+        None => None,
+    };
+    if let (Some(t), Some((found_digest, evidence))) = (&tag, found)
+        && found_digest == digest
     {
-        let (attached, decision) = verify_at_destination(&store::open(&destination, &digest)?)?;
+        let (attached, decision) = verify_at_destination(evidence?)?;
         if !history_of(&attached, &[]).is_empty() {
             let record = record_of(&decision, &attached);
             let report = CopyReport {
@@ -229,7 +238,7 @@ pub fn promote(request: &Request<'_>) -> Result<Outcome, Error> {
 
     // The evidence again, now read from the destination.
     let dst_store = store::open(&destination, &digest)?;
-    let (dst_attached, dst_decision) = verify_at_destination(&dst_store)?;
+    let (dst_attached, dst_decision) = verify_at_destination(policy.gather(&dst_store)?)?;
     let record = record_of(&dst_decision, &dst_attached);
     let predicate = serde_json::to_value(&record).map_err(|e| Error::Input(e.to_string()))?;
     let signer = signer?;
@@ -250,6 +259,51 @@ pub fn promote(request: &Request<'_>) -> Result<Outcome, Error> {
         record,
         already: false,
     })
+}
+
+/// The digest the destination's tag names and the evidence attached to it, read on a
+/// thread of its own. The thread owns copies of what it reads with, so a denied promotion
+/// returns at once and leaves it behind (it only reads) instead of waiting on a slow
+/// destination.
+struct DestinationProbe {
+    thread: std::thread::JoinHandle<Result<Option<ProbeResult>, Error>>,
+}
+
+/// What the probe found: the tag's digest and the evidence attached to that digest (an
+/// error there matters only if the digest is the one being promoted).
+type ProbeResult = (Digest, Result<Evidence, Error>);
+
+impl DestinationProbe {
+    fn start(request: &Request<'_>, tag: &str) -> DestinationProbe {
+        let destination = request.destination.clone();
+        let tag = tag.to_string();
+        let signature_keys = request.policy.signature_keys();
+        let evidence_keys = request.policy.evidence_keys();
+        let thread = std::thread::spawn(move || {
+            let Ok(dst) = Place::open(&destination, false) else {
+                return Ok(None);
+            };
+            // The manifest itself rather than a HEAD for its digest: the evidence store
+            // needs it next.
+            let Some((bytes, _)) = dst.manifest(&tag)? else {
+                return Ok(None);
+            };
+            let found = Digest::sha256_of(&bytes);
+            let evidence = pinned(&destination, &found)
+                .and_then(|pinned| store::open_with(&pinned, &found, Some(&bytes)))
+                .and_then(|store| evidence::gather(&store, &signature_keys, &evidence_keys));
+            Ok(Some((found, evidence)))
+        });
+        DestinationProbe { thread }
+    }
+
+    /// Waits for the probe; a registry error reading the tag is returned as it was before
+    /// the probe ran concurrently.
+    fn finish(self) -> Result<Option<ProbeResult>, Error> {
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(Error::Input("reading the destination failed".into())))
+    }
 }
 
 /// Attaches a signed approval (or rejection) to the store's image, in cosign's `.att` tag

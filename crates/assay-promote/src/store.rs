@@ -42,6 +42,16 @@ pub fn pinned(endpoint: &Endpoint, digest: &Digest) -> Result<Endpoint, Error> {
 /// Opens the evidence store of the image `digest` at `endpoint` (its tag, if any, is not
 /// read: the caller has resolved it).
 pub fn open(endpoint: &Endpoint, digest: &Digest) -> Result<EvidenceStore, Error> {
+    open_with(endpoint, digest, None)
+}
+
+/// [`open`] for a caller holding the image's manifest (`known`, checked against `digest`),
+/// which spares the registry a request.
+pub fn open_with(
+    endpoint: &Endpoint,
+    digest: &Digest,
+    known: Option<&[u8]>,
+) -> Result<EvidenceStore, Error> {
     let (location, plain_http) = match pinned(endpoint, digest)?.location {
         Location::Registry(r) => {
             let plain_http = if endpoint.plain_http {
@@ -65,7 +75,10 @@ pub fn open(endpoint: &Endpoint, digest: &Digest) -> Result<EvidenceStore, Error
         plain_http,
         ..RemoteOptions::default()
     };
-    Ok(EvidenceStore::new(location.open(&options)?))
+    let store = EvidenceStore::new(location.open_with(&options, known)?);
+    // Every caller reads the evidence next.
+    store.prefetch();
+    Ok(store)
 }
 
 /// What was read, by key.
@@ -80,17 +93,39 @@ struct Cache {
 /// An assay-sign store with a read cache (see the module documentation).
 #[derive(Debug)]
 pub struct EvidenceStore {
-    inner: Box<dyn Store>,
+    inner: Box<dyn Store + Send + Sync>,
     cache: Mutex<Cache>,
 }
 
 impl EvidenceStore {
     /// Caches reads of `inner`.
-    pub fn new(inner: Box<dyn Store>) -> EvidenceStore {
+    pub fn new(inner: Box<dyn Store + Send + Sync>) -> EvidenceStore {
         EvidenceStore {
             inner,
             cache: Mutex::default(),
         }
+    }
+
+    /// Reads what gathering evidence reads first (cosign's `.sig`, `.att` and `.sbom` tags
+    /// and the referrers of the image) all at once, so gathering finds them in the cache:
+    /// on a registry each is a round trip, and one after another they were most of the
+    /// time of a re-promotion. Failures are not cached; gathering meets them again and
+    /// reports them.
+    pub fn prefetch(&self) {
+        let digest = self.subject().digest.clone();
+        let tags = [
+            assay_sign::cosign::signature_tag(&digest),
+            assay_sign::cosign::attestation_tag(&digest),
+            format!("{}.sbom", assay_sign::cosign::referrers_tag(&digest)),
+        ];
+        std::thread::scope(|scope| {
+            for tag in &tags {
+                scope.spawn(move || {
+                    let _ = self.manifest_by_tag(tag);
+                });
+            }
+            let _ = self.referrers(&digest);
+        });
     }
 
     fn cache(&self) -> MutexGuard<'_, Cache> {

@@ -933,7 +933,7 @@ fn the_scan_summary_decides_over_the_vulnerability_list() {
 /// Counts the reads that reach the layout.
 #[derive(Debug)]
 struct Counting {
-    inner: Box<dyn assay_sign::Store>,
+    inner: Box<dyn assay_sign::Store + Send + Sync>,
     reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 

@@ -106,6 +106,7 @@ fn open(
     Location::parse(reference)
         .map_err(|e| VerifyError::NotFound(e.to_string()))?
         .open(options)
+        .map(|store| -> Box<dyn Store> { store })
         .map_err(|e| classify(&e))
 }
 

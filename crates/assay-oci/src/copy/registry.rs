@@ -782,6 +782,11 @@ impl Inner {
         }
     }
 
+    /// Whether the registry has the referrers API, once a request has shown it.
+    pub(crate) fn has_referrers_api(&self) -> Option<bool> {
+        self.referrers_api.lock().ok().and_then(|s| *s)
+    }
+
     /// The referrers API's list, or `None` when the registry does not implement it (404).
     pub(crate) async fn referrers_api(
         &self,

@@ -142,17 +142,31 @@ impl Store {
     /// The referrers of `subject`: the referrers API where the registry has it, else the
     /// tag-schema fallback index (`sha256-<hex>`), else none.
     pub(crate) async fn referrers(&self, subject: &Digest) -> Result<Vec<Descriptor>, CopyError> {
-        if let Store::Registry(r) = self
-            && let Some(list) = r.referrers_api(subject).await?
-        {
-            return Ok(list);
-        }
         let tag = super::referrers_tag(subject);
-        match self.get_manifest(&tag).await? {
-            Some((bytes, _)) => Ok(super::parse_refs(&bytes, &tag)
-                .map(|r| r.manifests)
-                .unwrap_or_default()),
-            None => Ok(Vec::new()),
+        let from_tag = async {
+            match self.get_manifest(&tag).await? {
+                Some((bytes, _)) => Ok(super::parse_refs(&bytes, &tag)
+                    .map(|r| r.manifests)
+                    .unwrap_or_default()),
+                None => Ok(Vec::new()),
+            }
+        };
+        let Store::Registry(r) = self else {
+            return from_tag.await;
+        };
+        match r.has_referrers_api() {
+            Some(false) => from_tag.await,
+            Some(true) => Ok(r.referrers_api(subject).await?.unwrap_or_default()),
+            // Not known yet: ask the API and read the fallback tag at once, so a registry
+            // without the API costs one round trip here, not two.
+            None => {
+                let (api, tagged) =
+                    futures_util::future::join(r.referrers_api(subject), from_tag).await;
+                match api? {
+                    Some(list) => Ok(list),
+                    None => tagged,
+                }
+            }
         }
     }
 

@@ -98,10 +98,23 @@ impl Location {
             .map_err(|e| Error::invalid(input, e.to_string()))
     }
 
-    /// Opens the store for this location, resolving the image.
-    pub fn open(&self, options: &RemoteOptions) -> Result<Box<dyn Store>, Error> {
+    /// Opens the store for this location, resolving the image. `Send + Sync` so that
+    /// independent reads (cosign's tags, referrers) can be issued concurrently.
+    pub fn open(&self, options: &RemoteOptions) -> Result<Box<dyn Store + Send + Sync>, Error> {
+        self.open_with(options, None)
+    }
+
+    /// [`Location::open`] with the image's manifest already read by the caller (`known`),
+    /// which a registry then need not be asked for again; layouts read it locally anyway.
+    pub fn open_with(
+        &self,
+        options: &RemoteOptions,
+        known: Option<&[u8]>,
+    ) -> Result<Box<dyn Store + Send + Sync>, Error> {
         Ok(match self {
-            Location::Registry(reference) => Box::new(RegistryStore::open(reference, options)?),
+            Location::Registry(reference) => {
+                Box::new(RegistryStore::open_with(reference, options, known)?)
+            }
             Location::Layout { dir, tag, digest } => {
                 Box::new(LayoutStore::open(dir, tag.as_deref(), digest.as_ref())?)
             }

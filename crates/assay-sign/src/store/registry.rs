@@ -34,6 +34,16 @@ impl fmt::Debug for RegistryStore {
 impl RegistryStore {
     /// Connects and resolves `reference` to its digest (one request, retried).
     pub fn open(reference: &Reference, options: &RemoteOptions) -> Result<RegistryStore, Error> {
+        RegistryStore::open_with(reference, options, None)
+    }
+
+    /// [`RegistryStore::open`] for a caller that has already read the image's manifest
+    /// (`known`; still checked against a pinned digest): one request fewer.
+    pub fn open_with(
+        reference: &Reference,
+        options: &RemoteOptions,
+        known: Option<&[u8]>,
+    ) -> Result<RegistryStore, Error> {
         let name = reference.to_string();
         let repository = format!("{}/{}", reference.registry(), reference.repository());
         let endpoint = Endpoint {
@@ -46,10 +56,13 @@ impl RegistryStore {
             Some(d) => d.to_string(),
             None => reference.tag_or_latest().to_string(),
         };
-        let bytes = read_manifest(&place, &name, &target)?.ok_or_else(|| Error::Registry {
-            reference: name.clone(),
-            message: "manifest unknown (no such image)".into(),
-        })?;
+        let bytes = match known {
+            Some(bytes) => bytes.to_vec(),
+            None => read_manifest(&place, &name, &target)?.ok_or_else(|| Error::Registry {
+                reference: name.clone(),
+                message: "manifest unknown (no such image)".into(),
+            })?,
+        };
         let digest = match reference.digest() {
             Some(pinned) => {
                 check_digest(&bytes, pinned, &name)?;
