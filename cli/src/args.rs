@@ -14,6 +14,28 @@ pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+    /// Registry requests: extra attempts after a failure that may pass (5xx, 429, a reset or
+    /// stalled connection, bytes that do not match their digest), waiting 250 ms, then twice
+    /// as long each time (at most 8 s, or the registry's `Retry-After` up to 60 s).
+    #[arg(
+        long,
+        global = true,
+        env = "ASSAY_REGISTRY_RETRIES",
+        value_name = "N",
+        default_value_t = assay_oci::copy::DEFAULT_RETRIES
+    )]
+    pub registry_retries: u32,
+    /// Registry requests: seconds without receiving anything (the answer, the next part of a
+    /// body) before a request counts as broken and is retried.
+    #[arg(
+        long,
+        global = true,
+        env = "ASSAY_REGISTRY_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub registry_timeout: u64,
 }
 
 /// assay's commands.

@@ -73,6 +73,13 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    assay_oci::copy::configure(
+        cli.registry_retries,
+        assay_oci::copy::Backoff {
+            read_timeout: std::time::Duration::from_secs(cli.registry_timeout),
+            ..assay_oci::copy::Backoff::default()
+        },
+    );
     let result = match &cli.command {
         Command::Scan(a) => scan::run(a),
         Command::Rules(a) => rules_cmd::run(a),

@@ -86,6 +86,26 @@ fn a_pull_absorbs_transient_faults_and_exits_3_with_a_clear_error_when_they_pers
     let (code, out, stderr) = sbom(dir.path(), &reference);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(out, baseline, "a rerun completes");
+
+    // The retries are the user's to set: none gives up at the first 503, five absorb five
+    // (where the default three would not).
+    proxy.inject_at(Target::ManifestGet, Fault::Unavailable, 1);
+    let (code, _, stderr) =
+        run(assay_in(dir.path()).args(["sbom", "--registry-retries", "0", &reference]));
+    proxy.clear();
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("registry answered 503"), "{stderr}");
+    assert!(
+        !stderr.contains("gave up after"),
+        "no retry was made: {stderr}"
+    );
+    proxy.inject_at(Target::ManifestGet, Fault::Unavailable, 5);
+    let (code, out, stderr) = run(assay_in(dir.path())
+        .env("ASSAY_REGISTRY_RETRIES", "5")
+        .args(["sbom", &reference]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(proxy.pending(), 0);
+    assert_eq!(out, baseline);
 }
 
 #[test]

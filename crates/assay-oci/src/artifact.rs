@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::copy::registry::{Policy, RegistryStore};
 use crate::copy::store::BlobStream;
-use crate::copy::{Backoff, CopyError, DEFAULT_RETRIES};
+use crate::copy::{self, Backoff, CopyError};
 use crate::digest::{Digest, Hasher};
 use crate::error::Error;
 use crate::manifest::Descriptor;
@@ -125,7 +125,7 @@ impl Repository {
     /// # Errors
     /// [`Error::Read`] when the runtime cannot be started.
     pub fn connect(reference: &Reference, options: &RemoteOptions) -> Result<Repository, Error> {
-        Repository::connect_with(reference, options, DEFAULT_RETRIES, &Backoff::default())
+        Repository::connect_with(reference, options, copy::retries(), &copy::backoff())
     }
 
     /// [`Repository::connect`] with `retries` extra attempts per request and `backoff`'s

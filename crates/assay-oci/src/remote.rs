@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 
 use crate::copy::registry::{Policy, RegistryStore};
 use crate::copy::store::BlobStream;
-use crate::copy::{Backoff, CopyError, DEFAULT_RETRIES};
+use crate::copy::{self, Backoff, CopyError};
 use crate::digest::Digest;
 use crate::error::Error;
 use crate::limits::Limits;
@@ -99,7 +99,7 @@ impl RemoteImage {
     /// opened. A pinned digest must match what the registry serves. Failed requests are
     /// retried [`DEFAULT_RETRIES`] times with the default [`Backoff`].
     pub fn open(reference: &Reference, options: &RemoteOptions) -> Result<RemoteImage, Error> {
-        RemoteImage::open_with(reference, options, DEFAULT_RETRIES, &Backoff::default())
+        RemoteImage::open_with(reference, options, copy::retries(), &copy::backoff())
     }
 
     /// [`RemoteImage::open`] with `retries` extra attempts per request and `backoff`'s
@@ -301,5 +301,9 @@ impl ImageSource for RemoteImage {
 
     fn root(&self) -> Result<Root, Error> {
         Ok(Root::Blob(self.root.clone()))
+    }
+
+    fn refetches(&self) -> bool {
+        true
     }
 }

@@ -51,6 +51,15 @@ pub trait ImageSource: BlobSource + fmt::Debug {
     fn layer_dir(&self, _layer: &Layer) -> Option<&Path> {
         None
     }
+
+    /// Whether reading a blob again may give other bytes. True for registries, where a
+    /// proxy or a mirror can hand out a corrupt copy once: the walker then reads a layer
+    /// whose digest did not match again (it cannot ask its reader to, as a small blob's
+    /// source does, because the walker has already consumed the bytes). Files on disk give
+    /// the same bytes every time.
+    fn refetches(&self) -> bool {
+        false
+    }
 }
 
 /// Reads a whole small blob (a config), refusing more than `limit` bytes and checking its

@@ -342,6 +342,60 @@ fn pull_gives_a_clear_error_when_faults_persist_and_a_rerun_completes() {
     }
 }
 
+/// Walks `team/app:v1` through `host` the way `scan`/`sbom` do, layers streamed (`max_json`
+/// 4 KiB), and returns the squashed tree's paths.
+fn walk(host: &str) -> Result<Vec<String>, Error> {
+    let reference = Reference::parse(&format!("{host}/team/app:v1")).unwrap();
+    let options = RemoteOptions {
+        plain_http: vec![host.to_string()],
+        limits: Limits {
+            max_json: 4096,
+            ..Limits::default()
+        },
+        ..RemoteOptions::default()
+    };
+    let remote = RemoteImage::open_with(&reference, &options, RETRIES, &backoff())?;
+    let image = Image::open(&remote, None, &options.limits)?;
+    let walked = assay_oci::walk(
+        &remote,
+        &image,
+        &[],
+        &mut assay_oci::NoVisitor,
+        &assay_oci::WalkOptions::default(),
+    )?;
+    Ok(walked.tree.iter().map(|e| e.path.clone()).collect())
+}
+
+#[test]
+fn the_walk_reads_a_streamed_layer_with_wrong_bytes_again() {
+    let Some(src) = Source::start("walk_refetches_wrong_layer") else {
+        return;
+    };
+    let host = src.proxy.host();
+    let baseline = walk(&host).expect("walk without faults");
+    assert!(baseline.iter().any(|p| p == "app/big"), "{baseline:?}");
+    let big = big_layer(&pull(&host, 4096).expect("pull")).to_string();
+
+    // Wrong bytes once, then twice: the walk reads the layer again and gives the same tree.
+    for times in [1, 2] {
+        src.proxy
+            .inject_where(Target::BlobGet, &big, Fault::WrongContent, times);
+        let walked = walk(&host).unwrap_or_else(|e| panic!("{times} bad copies: {e}"));
+        assert_eq!(src.proxy.pending(), 0, "{times} bad copies not all served");
+        assert_eq!(walked, baseline);
+    }
+
+    // Wrong every time: a one-line digest mismatch naming the layer; a rerun completes.
+    src.proxy
+        .inject_where(Target::BlobGet, &big, Fault::WrongContent, 100);
+    let err = walk(&host).expect_err("persistently wrong bytes");
+    let text = err.to_string();
+    assert!(matches!(err, Error::DigestMismatch { .. }), "{err:?}");
+    assert!(text.contains(&big) && !text.contains('\n'), "{text}");
+    src.proxy.clear();
+    assert_eq!(walk(&host).expect("rerun"), baseline);
+}
+
 /// A destination registry behind its own token-auth fault proxy.
 struct Destination {
     registry: Registry,

@@ -169,6 +169,29 @@ pub enum UploadMode {
 /// stays down is given up on after about 1.75 s of waiting (plus any `Retry-After`).
 pub const DEFAULT_RETRIES: u32 = 3;
 
+/// The retries and backoff of this process, when its user set them (`assay
+/// --registry-retries`, `--registry-timeout`); unset, [`DEFAULT_RETRIES`] and
+/// [`Backoff::default`] apply.
+static CONFIGURED: std::sync::OnceLock<(u32, Backoff)> = std::sync::OnceLock::new();
+
+/// Sets the retries and backoff every registry client of the process starts from (a
+/// command line sets them once, before any request). Returns false if they were set already.
+pub fn configure(retries: u32, backoff: Backoff) -> bool {
+    CONFIGURED.set((retries, backoff)).is_ok()
+}
+
+/// Extra attempts after the first: the configured number, else [`DEFAULT_RETRIES`].
+pub fn retries() -> u32 {
+    CONFIGURED.get().map_or(DEFAULT_RETRIES, |(r, _)| *r)
+}
+
+/// The configured backoff, else [`Backoff::default`].
+pub fn backoff() -> Backoff {
+    CONFIGURED
+        .get()
+        .map_or_else(Backoff::default, |(_, b)| b.clone())
+}
+
 /// When the registry client tries again and when it stops waiting. Delays are
 /// deterministic: `base`, then doubled per attempt, at most `max`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,8 +262,8 @@ impl Default for CopyOptions {
             upload: UploadMode::Auto,
             chunk_size: 8 << 20,
             attached: true,
-            retries: DEFAULT_RETRIES,
-            backoff: Backoff::default(),
+            retries: retries(),
+            backoff: backoff(),
             skip_tag: false,
         }
     }

@@ -23,8 +23,8 @@ impl Place {
     pub fn open(endpoint: &Endpoint, create: bool) -> Result<Place, CopyError> {
         let runtime = super::runtime()?;
         let policy = super::registry::Policy {
-            retries: super::DEFAULT_RETRIES,
-            backoff: super::Backoff::default(),
+            retries: super::retries(),
+            backoff: super::backoff(),
         };
         let store = runtime.block_on(Store::open(endpoint, create, None, &policy))?;
         Ok(Place {
@@ -128,7 +128,7 @@ impl Place {
     /// the limit.
     pub fn blob_by_digest(&self, digest: &Digest, limit: u64) -> Result<Vec<u8>, CopyError> {
         let what = format!("{}@{digest}", self.location);
-        let backoff = super::Backoff::default();
+        let backoff = super::backoff();
         let mut attempt = 0u32;
         loop {
             let result = self.runtime.block_on(async {
@@ -152,8 +152,7 @@ impl Place {
             });
             match result {
                 Err(CopyError::DigestMismatch { .. })
-                    if matches!(self.store, Store::Registry(_))
-                        && attempt < super::DEFAULT_RETRIES =>
+                    if matches!(self.store, Store::Registry(_)) && attempt < super::retries() =>
                 {
                     attempt += 1;
                     std::thread::sleep(backoff.delay(attempt));

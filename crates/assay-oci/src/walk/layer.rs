@@ -27,6 +27,10 @@ impl From<Error> for Failure {
     }
 }
 
+/// Times a layer whose bytes did not match its digest is read again from a source that
+/// [refetches](ImageSource::refetches), before the mismatch is the error.
+pub(crate) const LAYER_REFETCHES: u32 = 2;
+
 /// Reads one layer on a worker thread; `None` when cancelled.
 pub(crate) fn read(
     source: &dyn ImageSource,
@@ -37,9 +41,22 @@ pub(crate) fn read(
     if let Some(p) = progress {
         p.layer_started(ctx.layer);
     }
-    let result = match source.layer_dir(ctx.layer) {
-        Some(dir) => dir::read(dir, ctx, &mut out),
-        None => read_blob(source, ctx, &mut out),
+    let mut refetched = 0;
+    let result = loop {
+        let result = match source.layer_dir(ctx.layer) {
+            Some(dir) => dir::read(dir, ctx, &mut out),
+            None => read_blob(source, ctx, &mut out),
+        };
+        if refetched < LAYER_REFETCHES
+            && source.refetches()
+            && matches!(&result, Err(Failure::Error(e)) if is_blob_mismatch(e, ctx))
+        {
+            // Everything read from the bad copy is dropped with its output.
+            refetched += 1;
+            out = LayerOutput::default();
+            continue;
+        }
+        break result;
     };
     if let Some(p) = progress {
         p.layer_finished(ctx.layer);
@@ -48,6 +65,16 @@ pub(crate) fn read(
         Ok(()) => Some(Ok(out)),
         Err(Failure::Cancelled) => None,
         Err(Failure::Error(e)) => Some(Err(e)),
+    }
+}
+
+/// Whether `error` says the layer's compressed bytes were not the ones its digest names
+/// (not a wrong diff_id, which no second read can fix: the config is wrong).
+fn is_blob_mismatch(error: &Error, ctx: &LayerContext<'_>) -> bool {
+    match error {
+        Error::DigestMismatch { expected, .. } => *expected == ctx.layer.digest,
+        Error::SizeMismatch { what, .. } => *what == format!("layer {}", ctx.layer.digest),
+        _ => false,
     }
 }
 
