@@ -16,7 +16,7 @@
 #         the first line of stderr; prints a Markdown table (also to $W/results.md, raw rows
 #         to $W/results.tsv) and checks every peak against BOUND_MIB
 #   all   gen, then run
-# Environment: ASSAY (default /root/assay-bench/assay-hostile), W (default
+# Environment: ASSAY (default target/release/assay), W (default
 #   $HOME/assay-bench/hostile), RUNS (default 3), SBOM_BOUND_MIB (default 256) and
 #   SCAN_BOUND_MIB (default 512): run exits 1 when a peak is above its bound (the cases over it
 #   are named), TIMEOUT (default 900 s per assay run; a hang shows as exit 124).
@@ -25,7 +25,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-ASSAY=${ASSAY:-/root/assay-bench/assay-hostile}
+ASSAY=${ASSAY:-$HERE/../target/release/assay}
 W=${W:-$HOME/assay-bench/hostile}
 RUNS=${RUNS:-3}
 SBOM_BOUND_MIB=${SBOM_BOUND_MIB:-256}

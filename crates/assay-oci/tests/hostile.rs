@@ -177,6 +177,27 @@ fn zstd_bomb_stops_at_the_uncompressed_limit() {
 }
 
 #[test]
+fn a_zstd_frame_asking_for_a_window_over_128_mib_is_a_limit_error() {
+    use std::io::Write;
+    let tar = LayerSpec::new().file("etc/os-release", "ID=x\n").tar();
+    let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    enc.window_log(31).unwrap();
+    enc.write_all(&tar).unwrap();
+    // Flushed before the end, so the frame does not know its size and keeps the 2 GiB window.
+    enc.flush().unwrap();
+    let bytes = enc.finish().unwrap();
+    let blob = LayerBlob::raw(bytes, media_type::OCI_LAYER_ZSTD, Digest::sha256_of(&tar));
+    let digest = blob.digest.clone();
+    let (walk, _) = walk_image(ImageSpec::new().raw_layer(blob), &[]);
+    let err = walk.unwrap_err();
+    assert!(
+        matches!(&err, Error::LimitExceeded { limit, layer: Some(l), .. } if *limit == 1 << 27 && *l == digest),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("zstd window"), "{err}");
+}
+
+#[test]
 fn a_wanted_file_inside_a_bomb_is_not_read_past_the_file_limit() {
     let bomb = gzip_bomb("var/lib/dpkg/status", 256 << 20);
     let mut options = WalkOptions::default();

@@ -443,8 +443,10 @@ impl Pending {
 pub struct ContentRun<'s> {
     scanners: &'s [&'s dyn Scanner],
     /// The current layer's files for [`Scope::EveryLayer`] scanners, scanned in parallel at
-    /// the next layer boundary.
+    /// the next layer boundary or once [`BATCH_BYTES`] of them are gathered.
     batch: Vec<Pending>,
+    /// Content bytes in `batch`.
+    batch_bytes: u64,
     /// The latest version of each path wanted by a [`Scope::Final`] scanner.
     finals: BTreeMap<String, Pending>,
     detections: Vec<Detection>,
@@ -475,6 +477,7 @@ impl<'s> ContentRun<'s> {
         ContentRun {
             scanners,
             batch: Vec::new(),
+            batch_bytes: 0,
             finals: BTreeMap::new(),
             detections: Vec::new(),
             hit_paths: BTreeMap::new(),
@@ -525,6 +528,7 @@ impl<'s> ContentRun<'s> {
 
     fn flush(&mut self) {
         let batch = std::mem::take(&mut self.batch);
+        self.batch_bytes = 0;
         if !batch.is_empty() {
             self.scan_batch(Scope::EveryLayer, &batch);
         }
@@ -656,6 +660,12 @@ impl Visitor for ContentRun<'_> {
         };
         if self.any_every && wanted(Scope::EveryLayer) {
             self.batch.push(make());
+            self.batch_bytes += size;
+            // Scanned in parallel a batch at a time, not a layer at a time, so a layer of many
+            // wanted files is never held whole (hits of a batch only hide earlier layers').
+            if self.batch_bytes > BATCH_BYTES {
+                self.flush();
+            }
         }
         if self.any_final && wanted(Scope::Final) {
             self.finals.insert(entry.path.clone(), make());
@@ -676,6 +686,10 @@ impl Visitor for ContentRun<'_> {
         }
     }
 }
+
+/// Content bytes gathered before a batch is scanned: enough files to keep every core busy,
+/// few enough that memory stays bounded.
+const BATCH_BYTES: u64 = 32 << 20;
 
 /// Walks `image` once with only the content scanners.
 pub fn scan_image(

@@ -156,7 +156,7 @@ pub(crate) fn read(
                 mtime: u64::try_from(meta.mtime()).unwrap_or(0),
                 layer: ctx.layer.index,
             };
-            out.items.push(Item { entry, content });
+            out.push(Item { entry, content })?;
         }
         // Reverse so the stack pops them in name order.
         stack.extend(subdirs.into_iter().rev());

@@ -2,10 +2,12 @@
 //! cap the uncompressed size, check the diff_id, and hand the tar to [`super::tar`].
 
 use std::io::{self, BufRead, BufReader, Read};
+use std::sync::mpsc::SyncSender;
 
 use flate2::read::MultiGzDecoder;
 
-use super::{LayerContext, LayerOutput, WarningKind, dir, pipe, tar};
+use super::output::{LayerOutput, Message};
+use super::{LayerContext, WarningKind, dir, pipe, tar};
 use crate::digest::Digest;
 use crate::error::{Error, is_mismatch};
 use crate::media_type::{self, Compression};
@@ -31,12 +33,14 @@ impl From<Error> for Failure {
 /// [refetches](ImageSource::refetches), before the mismatch is the error.
 pub(crate) const LAYER_REFETCHES: u32 = 2;
 
-/// Reads one layer on a worker thread; `None` when cancelled.
+/// Reads one layer on a worker thread, sending its entries to `sink` as it goes; returns
+/// the rest, `None` when cancelled.
 pub(crate) fn read(
     source: &dyn ImageSource,
     ctx: &LayerContext<'_>,
+    sink: &SyncSender<Message>,
 ) -> Option<Result<LayerOutput, Error>> {
-    let mut out = LayerOutput::default();
+    let mut out = LayerOutput::new(sink.clone());
     let progress = ctx.options.progress.as_ref();
     if let Some(p) = progress {
         p.layer_started(ctx.layer);
@@ -49,11 +53,13 @@ pub(crate) fn read(
         };
         if refetched < LAYER_REFETCHES
             && source.refetches()
+            && !out.sent_any()
             && matches!(&result, Err(Failure::Error(e)) if is_blob_mismatch(e, ctx))
         {
-            // Everything read from the bad copy is dropped with its output.
+            // Everything read from the bad copy is dropped with its output (none of it has
+            // reached the analyzers).
             refetched += 1;
-            out = LayerOutput::default();
+            out = out.restart();
             continue;
         }
         break result;
@@ -67,6 +73,9 @@ pub(crate) fn read(
         Err(Failure::Error(e)) => Some(Err(e)),
     }
 }
+
+/// The largest zstd window the decoder accepts (its default, `ZSTD_WINDOWLOG_LIMIT_DEFAULT`).
+const ZSTD_MAX_WINDOW: u64 = 1 << 27;
 
 /// Whether `error` says the layer's compressed bytes were not the ones its digest names
 /// (not a wrong diff_id, which no second read can fix: the config is wrong).
@@ -88,6 +97,15 @@ pub(crate) fn stream_error(e: io::Error, ctx: &LayerContext<'_>) -> Failure {
         // The tar crate reports a short archive as plain errors with these texts.
         let short =
             message.contains("unexpected EOF") || message.contains("failed to read entire block");
+        // zstd refuses frames whose window is over its default maximum (2^27 bytes): the
+        // memory bound for zstd layers, reported as one rather than as corruption.
+        if message.contains("Frame requires too much memory") {
+            return Error::LimitExceeded {
+                what: "zstd window of the layer's frame".into(),
+                limit: ZSTD_MAX_WINDOW,
+                layer: Some(layer.clone()),
+            };
+        }
         if source.kind() == io::ErrorKind::UnexpectedEof || short {
             Error::Truncated {
                 layer: layer.clone(),

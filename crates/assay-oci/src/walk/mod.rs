@@ -8,16 +8,19 @@
 
 mod dir;
 mod layer;
+mod output;
 mod pipe;
 mod progress;
 mod tar;
 
 pub use progress::Progress;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Mutex, PoisonError};
+
+use output::{BATCHES_IN_FLIGHT, LayerOutput, Message};
 
 use crate::error::Error;
 use crate::image::{Image, Layer};
@@ -251,14 +254,6 @@ pub(crate) struct Item {
     pub(crate) content: Option<(Vec<u8>, Vec<usize>)>,
 }
 
-/// What a worker produced for one layer.
-#[derive(Debug, Default)]
-pub(crate) struct LayerOutput {
-    pub(crate) items: Vec<Item>,
-    pub(crate) warnings: Vec<Warning>,
-    pub(crate) stats: LayerStats,
-}
-
 /// What a worker needs to read one layer.
 pub(crate) struct LayerContext<'a> {
     pub(crate) layer: &'a Layer,
@@ -312,16 +307,33 @@ pub fn walk(
     .clamp(1, layers.len().max(1));
     let next = AtomicUsize::new(0);
     let failed_at = AtomicUsize::new(usize::MAX);
-    let (tx, rx) = mpsc::channel::<(usize, Option<Result<LayerOutput, Error>>)>();
+    // One bounded channel per layer: the calling thread reads the layer it is merging, and a
+    // worker ahead of it waits once its layer's channel is full, so memory stays bounded.
+    // A worker takes its layer's sender; if it dies the channel closes instead of hanging.
+    let (senders, receivers): (Vec<_>, Vec<_>) = layers
+        .iter()
+        .map(|_| {
+            let (tx, rx) = sync_channel::<Message>(BATCHES_IN_FLIGHT);
+            (Some(tx), rx)
+        })
+        .unzip();
+    let senders = Mutex::new(senders);
 
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            let tx = tx.clone();
-            let (next, failed_at) = (&next, &failed_at);
+            let (next, failed_at, senders) = (&next, &failed_at, &senders);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(layer) = layers.get(i) else { break };
+                    let Some(sink) = senders
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get_mut(i)
+                        .and_then(Option::take)
+                    else {
+                        break;
+                    };
                     let ctx = LayerContext {
                         layer,
                         wants,
@@ -331,59 +343,36 @@ pub fn walk(
                     let result = if ctx.cancelled() {
                         None
                     } else {
-                        layer::read(source, &ctx)
+                        layer::read(source, &ctx, &sink)
                     };
                     if matches!(result, Some(Err(_))) {
                         failed_at.fetch_min(i, Ordering::Relaxed);
                     }
-                    if tx.send((i, result)).is_err() {
-                        break;
-                    }
+                    LayerOutput::finish(&sink, result);
                 }
             });
         }
-        drop(tx);
 
-        let mut walk = Walk::default();
-        let mut pending = BTreeMap::new();
-        let mut expected = 0;
         let fail = |i: usize, e: Error| {
             failed_at.fetch_min(i, Ordering::Relaxed);
             Err(e)
         };
-        for (i, result) in rx {
-            pending.insert(i, result);
-            while let Some(result) = pending.remove(&expected) {
-                let Some(layer) = layers.get(expected) else {
-                    break;
-                };
-                let output = match result {
-                    Some(Ok(output)) => output,
-                    Some(Err(e)) => return fail(expected, e),
-                    // Cancelled only after an earlier layer failed, which returned first.
-                    None => {
-                        return fail(
-                            expected,
-                            Error::Invalid {
-                                what: image.name.clone(),
-                                why: "walk cancelled".into(),
-                            },
-                        );
-                    }
-                };
-                merge(layer, output, &mut walk, visitor);
-                if walk.tree.len() as u64 > options.limits.max_entries {
-                    let what = format!("files in the squashed tree of {}", image.name);
-                    return fail(
-                        expected,
-                        Error::LimitExceeded {
-                            what,
-                            limit: options.limits.max_entries,
-                            layer: None,
-                        },
-                    );
-                }
-                expected += 1;
+        let mut walk = Walk::default();
+        for (i, (layer, rx)) in layers.iter().zip(&receivers).enumerate() {
+            match merge(layer, rx, &mut walk, visitor) {
+                Ok(()) => {}
+                Err(e) => return fail(i, e),
+            }
+            if walk.tree.len() as u64 > options.limits.max_entries {
+                let what = format!("files in the squashed tree of {}", image.name);
+                return fail(
+                    i,
+                    Error::LimitExceeded {
+                        what,
+                        limit: options.limits.max_entries,
+                        layer: None,
+                    },
+                );
             }
         }
         visitor.finish(&walk.tree);
@@ -391,20 +380,47 @@ pub fn walk(
     })
 }
 
-fn merge(layer: &Layer, output: LayerOutput, walk: &mut Walk, visitor: &mut dyn Visitor) {
+/// Hands one layer to the visitor as its batches arrive, then stacks it onto the tree.
+fn merge(
+    layer: &Layer,
+    rx: &Receiver<Message>,
+    walk: &mut Walk,
+    visitor: &mut dyn Visitor,
+) -> Result<(), Error> {
     visitor.layer(layer);
-    let mut entries = Vec::with_capacity(output.items.len());
-    for item in output.items {
-        visitor.entry(layer, &item.entry);
-        if let Some((content, wanted_by)) = &item.content {
-            visitor.file(layer, &item.entry, content, wanted_by);
+    let mut entries = Vec::new();
+    let mut visit = |items: Vec<Item>| {
+        for item in items {
+            visitor.entry(layer, &item.entry);
+            if let Some((content, wanted_by)) = &item.content {
+                visitor.file(layer, &item.entry, content, wanted_by);
+            }
+            entries.push(item.entry);
         }
-        entries.push(item.entry);
-    }
+    };
+    let output = loop {
+        match rx.recv() {
+            Ok(Message::Items(items)) => visit(items),
+            Ok(Message::Done(Some(Ok(mut output)))) => {
+                visit(std::mem::take(&mut output.items));
+                break output;
+            }
+            Ok(Message::Done(Some(Err(e)))) => return Err(e),
+            // Cancelled only after an earlier layer failed, which returned first; a closed
+            // channel means its worker died.
+            Ok(Message::Done(None)) | Err(_) => {
+                return Err(Error::Invalid {
+                    what: format!("layer {}", layer.digest),
+                    why: "walk cancelled".into(),
+                });
+            }
+        }
+    };
     walk.tree
         .apply_layer(entries, &mut |gone| visitor.deleted(layer, &gone));
     walk.warnings.extend(output.warnings);
     walk.stats.push(output.stats);
+    Ok(())
 }
 
 #[cfg(all(test, feature = "testing"))]
@@ -437,6 +453,57 @@ mod tests {
         fn file(&mut self, _: &Layer, entry: &Entry, _: &[u8], wanted_by: &[usize]) {
             self.0.push((entry.path.clone(), wanted_by.to_vec()));
         }
+    }
+
+    /// Wants every file, at any size up to 2 MiB.
+    struct Everything;
+
+    impl Wants for Everything {
+        fn wants(&self, _path: &str) -> bool {
+            true
+        }
+        fn max_size(&self) -> u64 {
+            2 << 20
+        }
+    }
+
+    #[test]
+    fn a_layer_of_more_wanted_content_than_is_held_arrives_whole_and_in_order() {
+        let files = 40; // 40 MiB, over `output::HELD_CONTENT`
+        let mut spec = LayerSpec::new();
+        for i in 0..files {
+            spec = spec.file(&format!("f{i:02}"), vec![i as u8; 1 << 20]);
+        }
+        let spec = spec.hardlink("to-first", "f00").hardlink("to-last", "f39");
+        let dir = tempfile::tempdir().unwrap();
+        LayoutBuilder::new()
+            .image(None, ImageSpec::new().layer(spec))
+            .write(dir.path());
+        let source = OciLayout::open(dir.path(), None).unwrap();
+        let image = Image::open(&source, None, &Limits::default()).unwrap();
+        let mut seen = Files::default();
+        let walk = walk(
+            &source,
+            &image,
+            &[&Everything],
+            &mut seen,
+            &WalkOptions::default(),
+        )
+        .unwrap();
+        let read: Vec<&str> = seen.0.iter().map(|(p, _)| p.as_str()).collect();
+        let mut expected: Vec<String> = (0..files).map(|i| format!("f{i:02}")).collect();
+        expected.push("to-last".into());
+        assert_eq!(read, expected);
+        assert_eq!(walk.stats[0].files_read, files);
+        assert_eq!(walk.tree.len(), 42);
+        // `f00` went to the analyzers in an earlier batch: its link gets a warning, not
+        // its content; `f39` was still held.
+        let warned: Vec<&str> = walk.warnings.iter().map(|w| w.path.as_str()).collect();
+        assert_eq!(warned, ["to-first"]);
+        assert!(matches!(
+            walk.warnings[0].kind,
+            WarningKind::HardlinkContentUnavailable { .. }
+        ));
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! recorded but never followed, devices kept as metadata, wanted contents read once.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::io::{self, Read};
 use std::rc::Rc;
 
@@ -60,8 +59,6 @@ pub(crate) fn read(
     };
     let mut archive = ::tar::Archive::new(guard);
     let mut entries = archive.entries().map_err(|e| stream_error(e, ctx))?;
-    // Path -> item holding its content, so a hard link to a wanted file gets the content.
-    let mut read_contents: HashMap<String, usize> = HashMap::new();
     let mut next_stop = limits.max_header;
     loop {
         if ctx.cancelled() {
@@ -127,10 +124,10 @@ pub(crate) fn read(
         if let Some(hidden) = name.strip_prefix(".wh.") {
             let dir = parent(&path);
             if hidden == ".wh..opq" {
-                out.items.push(Item {
+                out.push(Item {
                     entry: new_entry(dir.to_string(), EntryKind::OpaqueDir, 0),
                     content: None,
-                });
+                })?;
             } else if hidden.starts_with(".wh.") {
                 ctx.warn(
                     out,
@@ -149,10 +146,10 @@ pub(crate) fn read(
                 );
             } else {
                 let hidden = join(dir, hidden);
-                out.items.push(Item {
+                out.push(Item {
                     entry: new_entry(hidden, EntryKind::Whiteout, 0),
                     content: None,
-                });
+                })?;
             }
             continue;
         }
@@ -240,22 +237,19 @@ pub(crate) fn read(
                         );
                     } else {
                         let bytes = read_content(&mut entry, size, &path, ctx)?;
-                        read_contents.insert(path.clone(), out.items.len());
                         out.stats.files_read += 1;
                         content = Some((bytes, wanted_by));
                     }
                 }
             }
             EntryKind::Hardlink { target } => {
-                let linked = read_contents
-                    .get(target)
-                    .and_then(|&i| out.items.get(i))
-                    .and_then(|item| item.content.as_ref());
-                match linked {
-                    Some((bytes, _)) => {
+                // Held unless a batch with it went to the analyzers already (a layer of
+                // more wanted content than `output::HELD_CONTENT`): then the warning below.
+                match out.content_of(target) {
+                    Some(bytes) => {
                         let wanted_by = ctx.wanted_by(&path, bytes.len() as u64);
                         if !wanted_by.is_empty() {
-                            content = Some((bytes.clone(), wanted_by));
+                            content = Some((bytes.to_vec(), wanted_by));
                         }
                     }
                     // The target's size is unknown here (a link's header says 0): asking
@@ -275,13 +269,10 @@ pub(crate) fn read(
             }
             _ => {}
         }
-        if content.is_some() && matches!(kind, EntryKind::Hardlink { .. }) {
-            read_contents.insert(path.clone(), out.items.len());
-        }
-        out.items.push(Item {
+        out.push(Item {
             entry: new_entry(path, kind, size),
             content,
-        });
+        })?;
     }
     Ok(())
 }
