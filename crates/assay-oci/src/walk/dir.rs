@@ -133,7 +133,7 @@ pub(crate) fn read(
                         match read_same_file(&full, &meta, limits.max_file_read) {
                             Ok(bytes) => {
                                 out.stats.files_read += 1;
-                                content = Some((bytes, wanted_by));
+                                content = Some((std::sync::Arc::new(bytes), wanted_by));
                             }
                             Err(e) => ctx.warn(
                                 out,

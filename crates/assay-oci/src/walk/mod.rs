@@ -251,7 +251,8 @@ pub struct Walk {
 #[derive(Debug)]
 pub(crate) struct Item {
     pub(crate) entry: Entry,
-    pub(crate) content: Option<(Vec<u8>, Vec<usize>)>,
+    /// Shared with hard links to the same file (see `output::LINK_CONTENT`).
+    pub(crate) content: Option<(std::sync::Arc<Vec<u8>>, Vec<usize>)>,
 }
 
 /// What a worker needs to read one layer.
@@ -469,12 +470,16 @@ mod tests {
 
     #[test]
     fn a_layer_of_more_wanted_content_than_is_held_arrives_whole_and_in_order() {
-        let files = 40; // 40 MiB, over `output::HELD_CONTENT`
+        // 80 MiB: several batches of `output::HELD_CONTENT`, more than `output::LINK_CONTENT`.
+        let files = 80;
         let mut spec = LayerSpec::new();
         for i in 0..files {
             spec = spec.file(&format!("f{i:02}"), vec![i as u8; 1 << 20]);
         }
-        let spec = spec.hardlink("to-first", "f00").hardlink("to-last", "f39");
+        let spec = spec
+            .hardlink("to-first", "f00")
+            .hardlink("to-recent", "f20")
+            .hardlink("to-last", "f79");
         let dir = tempfile::tempdir().unwrap();
         LayoutBuilder::new()
             .image(None, ImageSpec::new().layer(spec))
@@ -492,12 +497,12 @@ mod tests {
         .unwrap();
         let read: Vec<&str> = seen.0.iter().map(|(p, _)| p.as_str()).collect();
         let mut expected: Vec<String> = (0..files).map(|i| format!("f{i:02}")).collect();
-        expected.push("to-last".into());
+        expected.extend(["to-recent".into(), "to-last".into()]);
         assert_eq!(read, expected);
         assert_eq!(walk.stats[0].files_read, files);
-        assert_eq!(walk.tree.len(), 42);
-        // `f00` went to the analyzers in an earlier batch: its link gets a warning, not
-        // its content; `f39` was still held.
+        assert_eq!(walk.tree.len(), 83);
+        // Links get their target's content although its batch has gone, as long as it is
+        // among the last 64 MiB read (`f20`, `f79`); `f00` is not: a warning instead.
         let warned: Vec<&str> = walk.warnings.iter().map(|w| w.path.as_str()).collect();
         assert_eq!(warned, ["to-first"]);
         assert!(matches!(

@@ -6,8 +6,12 @@
 //!
 //! A layer whose content was never sent on can still be read again from scratch (a registry
 //! that served bad bytes); once a batch has gone to the analyzers it cannot.
+//!
+//! Hard links get their target's content from the most recently read [`LINK_CONTENT`] bytes
+//! of wanted files, shared rather than copied, whether or not their batch has gone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 
 use super::layer::Failure;
@@ -16,6 +20,10 @@ use crate::error::Error;
 
 /// Wanted content a worker holds before sending a batch on.
 pub(crate) const HELD_CONTENT: u64 = 16 << 20;
+
+/// Wanted content kept for hard links to it after its batch has gone: tar writes a link
+/// after its target, usually right after it (`gunzip` and `uncompress` in the same directory).
+pub(crate) const LINK_CONTENT: u64 = 64 << 20;
 
 /// Batches in flight per layer: with [`HELD_CONTENT`], what one layer ahead of the merge can
 /// hold is about 3 x 16 MiB plus the one file being read (at most `Limits::max_file_read`).
@@ -36,9 +44,11 @@ pub(crate) struct LayerOutput {
     pub(crate) items: Vec<Item>,
     pub(crate) warnings: Vec<Warning>,
     pub(crate) stats: LayerStats,
-    /// Path -> index in `items` of an entry whose content was read, so a hard link to it
-    /// gets the content. Batches sent on take their contents with them.
-    read_contents: HashMap<String, usize>,
+    /// Path -> the content read for it, so a hard link to it gets the content; the most
+    /// recent [`LINK_CONTENT`] bytes, oldest dropped first (`link_order`).
+    read_contents: HashMap<String, Arc<Vec<u8>>>,
+    link_order: VecDeque<(String, Arc<Vec<u8>>)>,
+    link_bytes: u64,
     held: u64,
     sent: bool,
     sink: SyncSender<Message>,
@@ -51,6 +61,8 @@ impl LayerOutput {
             warnings: Vec::new(),
             stats: LayerStats::default(),
             read_contents: HashMap::new(),
+            link_order: VecDeque::new(),
+            link_bytes: 0,
             held: 0,
             sent: false,
             sink,
@@ -61,8 +73,7 @@ impl LayerOutput {
     pub(crate) fn push(&mut self, item: Item) -> Result<(), Failure> {
         if let Some((content, _)) = &item.content {
             self.held += content.len() as u64;
-            self.read_contents
-                .insert(item.entry.path.clone(), self.items.len());
+            self.keep_for_links(&item.entry.path, content);
         }
         self.items.push(item);
         if self.held > HELD_CONTENT {
@@ -71,13 +82,31 @@ impl LayerOutput {
         Ok(())
     }
 
-    /// The content read for `path` in this layer, if it is still held.
-    pub(crate) fn content_of(&self, path: &str) -> Option<&[u8]> {
+    /// The content read for `path` in this layer, if it is still kept.
+    pub(crate) fn content_of(&self, path: &str) -> Option<Arc<Vec<u8>>> {
+        self.read_contents.get(path).cloned()
+    }
+
+    fn keep_for_links(&mut self, path: &str, content: &Arc<Vec<u8>>) {
         self.read_contents
-            .get(path)
-            .and_then(|&i| self.items.get(i))
-            .and_then(|item| item.content.as_ref())
-            .map(|(bytes, _)| bytes.as_slice())
+            .insert(path.to_string(), Arc::clone(content));
+        self.link_order
+            .push_back((path.to_string(), Arc::clone(content)));
+        self.link_bytes += content.len() as u64;
+        while self.link_bytes > LINK_CONTENT {
+            let Some((old, bytes)) = self.link_order.pop_front() else {
+                break;
+            };
+            self.link_bytes -= bytes.len() as u64;
+            // A later entry of the same path replaced it: that one stays.
+            if self
+                .read_contents
+                .get(&old)
+                .is_some_and(|kept| Arc::ptr_eq(kept, &bytes))
+            {
+                self.read_contents.remove(&old);
+            }
+        }
     }
 
     /// Whether part of this layer has gone to the analyzers already.
@@ -98,7 +127,6 @@ impl LayerOutput {
 
     fn send_batch(&mut self) -> Result<(), Failure> {
         let batch = std::mem::take(&mut self.items);
-        self.read_contents.clear();
         self.held = 0;
         self.sent = true;
         self.sink

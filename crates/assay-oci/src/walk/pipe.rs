@@ -32,6 +32,7 @@ where
                 full: full_rx,
                 empty: empty_tx,
                 current: Vec::new(),
+                len: 0,
                 pos: 0,
                 end: None,
             };
@@ -46,24 +47,24 @@ where
     })
 }
 
+/// A chunk: a buffer of [`CHUNK`] bytes (kept at that length, so recycling it costs no
+/// zeroing) and how many of them are data.
+type Chunk = (Vec<u8>, usize);
+
 /// Reads chunks from `input` until it ends, fails or nobody listens.
-fn pump(mut input: impl Read, full: &SyncSender<io::Result<Vec<u8>>>, empty: &Receiver<Vec<u8>>) {
+fn pump(mut input: impl Read, full: &SyncSender<io::Result<Chunk>>, empty: &Receiver<Vec<u8>>) {
     loop {
         let mut buf = match empty.try_recv() {
-            Ok(buf) => buf,
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => vec![0; CHUNK],
+            Ok(buf) if buf.len() == CHUNK => buf,
+            Ok(_) | Err(TryRecvError::Empty | TryRecvError::Disconnected) => vec![0; CHUNK],
         };
-        buf.resize(CHUNK, 0);
         let message = match read_some(&mut input, &mut buf) {
             Ok(0) => {
                 // An explicit end, so the consumer can tell it from a producer that died.
-                let _ = full.send(Ok(Vec::new()));
+                let _ = full.send(Ok((Vec::new(), 0)));
                 return;
             }
-            Ok(n) => {
-                buf.truncate(n);
-                Ok(buf)
-            }
+            Ok(n) => Ok((buf, n)),
             Err(e) => Err(e),
         };
         let failed = message.is_err();
@@ -85,9 +86,11 @@ fn read_some(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 
 /// The consumer's end: a `Read` over the producer's chunks.
 struct PipeReader {
-    full: Receiver<io::Result<Vec<u8>>>,
+    full: Receiver<io::Result<Chunk>>,
     empty: SyncSender<Vec<u8>>,
     current: Vec<u8>,
+    /// Bytes of `current` that are data.
+    len: usize,
     pos: usize,
     /// How the stream ended, once it has.
     end: Option<End>,
@@ -104,7 +107,7 @@ enum End {
 
 impl Read for PipeReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.pos >= self.current.len() {
+        while self.pos >= self.len {
             match self.end {
                 Some(End::Complete) => return Ok(0),
                 Some(End::Failed) => {
@@ -113,12 +116,13 @@ impl Read for PipeReader {
                 None => {}
             }
             match self.full.recv() {
-                Ok(Ok(next)) if next.is_empty() => {
+                Ok(Ok((_, 0))) => {
                     self.end = Some(End::Complete);
                     return Ok(0);
                 }
-                Ok(Ok(next)) => {
+                Ok(Ok((next, len))) => {
                     let used = std::mem::replace(&mut self.current, next);
+                    self.len = len;
                     self.pos = 0;
                     // Hand the spent buffer back; if the producer is gone it is dropped.
                     let _ = self.empty.try_send(used);
@@ -137,7 +141,7 @@ impl Read for PipeReader {
                 }
             }
         }
-        let available = self.current.get(self.pos..).unwrap_or_default();
+        let available = self.current.get(self.pos..self.len).unwrap_or_default();
         let n = available.len().min(buf.len());
         buf.get_mut(..n)
             .unwrap_or_default()

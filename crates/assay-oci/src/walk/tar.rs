@@ -238,18 +238,18 @@ pub(crate) fn read(
                     } else {
                         let bytes = read_content(&mut entry, size, &path, ctx)?;
                         out.stats.files_read += 1;
-                        content = Some((bytes, wanted_by));
+                        content = Some((std::sync::Arc::new(bytes), wanted_by));
                     }
                 }
             }
             EntryKind::Hardlink { target } => {
-                // Held unless a batch with it went to the analyzers already (a layer of
-                // more wanted content than `output::HELD_CONTENT`): then the warning below.
+                // Kept unless more than `output::LINK_CONTENT` bytes of wanted files were
+                // read after the target: then the warning below.
                 match out.content_of(target) {
                     Some(bytes) => {
                         let wanted_by = ctx.wanted_by(&path, bytes.len() as u64);
                         if !wanted_by.is_empty() {
-                            content = Some((bytes.to_vec(), wanted_by));
+                            content = Some((bytes, wanted_by));
                         }
                     }
                     // The target's size is unknown here (a link's header says 0): asking
