@@ -147,26 +147,14 @@ pub fn run(args: &AuditLogArgs) -> anyhow::Result<u8> {
         args.format.as_deref().unwrap_or("table").parse().map_err(
             |e: assay_report::ParseFormatError| Failure::input(format!("--format: {e}")),
         )?;
-    let mut reports = Vec::new();
-    for spec in &args.reports {
-        let (name, file) = spec
-            .split_once('=')
-            .filter(|(n, f)| !n.is_empty() && !f.is_empty())
-            .ok_or_else(|| Failure::input(format!("--report: {spec:?} should be FORMAT=FILE")))?;
-        let extra: Format = name.parse().map_err(|e: assay_report::ParseFormatError| {
-            Failure::input(format!("--report: {e}"))
-        })?;
-        reports.push((extra, PathBuf::from(file)));
-    }
+    let reports = crate::report_spec::ReportSpecs::parse(&args.reports, false)?;
     let template = match &args.template {
         Some(path) => Some((
             display_name(path),
             std::fs::read_to_string(path)
                 .map_err(|e| Failure::input(format!("{}: {e}", display_name(path))))?,
         )),
-        None if format == Format::Template
-            || reports.iter().any(|(f, _)| *f == Format::Template) =>
-        {
+        None if reports.need_template(format) => {
             return Err(Failure::input("--format template needs --template FILE").into());
         }
         None => None,
@@ -262,7 +250,7 @@ pub fn run(args: &AuditLogArgs) -> anyhow::Result<u8> {
         ..options
     };
     let mut extra = Vec::new();
-    for (format, path) in &reports {
+    for (format, path) in &reports.reports {
         let bytes = assay_report::render(&report, *format, &plain)
             .map_err(|e| Failure::input(e.to_string()))?;
         extra.push((path, bytes));

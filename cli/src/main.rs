@@ -15,6 +15,7 @@ mod policy_cmd;
 mod progress;
 mod promote_cmd;
 mod report_cmd;
+mod report_spec;
 mod results_attestation;
 mod rules_cmd;
 mod sbom_cmd;

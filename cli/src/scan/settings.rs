@@ -155,30 +155,12 @@ impl Settings {
                     Failure::input(format!("--format: {e}"))
                 })?
         };
-        let mut openvex_reports = Vec::new();
         let template = args.template.clone().or_else(|| config.template.clone());
-        let mut reports = Vec::new();
-        for spec in &args.reports {
-            let (name, file) = spec
-                .split_once('=')
-                .filter(|(n, f)| !n.is_empty() && !f.is_empty())
-                .ok_or_else(|| {
-                    Failure::input(format!("--report: {spec:?} should be FORMAT=FILE"))
-                })?;
-            if name == "openvex" {
-                openvex_reports.push(PathBuf::from(file));
-                continue;
-            }
-            let extra: Format = name.parse().map_err(|e: assay_report::ParseFormatError| {
-                Failure::input(format!("--report: {e}"))
-            })?;
-            reports.push((extra, PathBuf::from(file)));
-        }
-        let needs_template =
-            format == Format::Template || reports.iter().any(|(f, _)| *f == Format::Template);
-        if needs_template && template.is_none() {
+        let specs = crate::report_spec::ReportSpecs::parse(&args.reports, true)?;
+        if specs.need_template(format) && template.is_none() {
             return Err(Failure::input("--format template needs --template FILE"));
         }
+        let (reports, openvex_reports) = (specs.reports, specs.openvex);
 
         let severities = match (&args.severity, &config.severity) {
             (Some(s), _) => Some(parse_list(s)),
