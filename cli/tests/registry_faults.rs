@@ -42,6 +42,25 @@ fn tag_at(host: &str, repo: &str, tag: &str) -> Option<Digest> {
         .unwrap()
 }
 
+/// A registry holding `team/app:1.0` ([`image`]) and `team/app:2.0` (another image), with
+/// both images; `None` when the test is skipped for want of a registry.
+fn two_images(
+    test: &str,
+) -> Option<(
+    assay_testkit::Registry,
+    assay_oci::testing::BuiltImage,
+    assay_oci::testing::BuiltImage,
+)> {
+    let registry = assay_testkit::Registry::start_or_skip(test)?;
+    let built = image();
+    Pusher::new(&registry.host()).push_image("team/app", "1.0", &built);
+    let other = ImageSpec::new()
+        .layer(LayerSpec::new().file("app/data", "2"))
+        .build();
+    Pusher::new(&registry.host()).push_image("team/app", "2.0", &other);
+    Some((registry, built, other))
+}
+
 fn sbom(dir: &Path, reference: &str) -> (i32, String, String) {
     run(assay_in(dir).args(["sbom", reference]))
 }
@@ -110,15 +129,9 @@ fn a_pull_absorbs_transient_faults_and_exits_3_with_a_clear_error_when_they_pers
 
 #[test]
 fn sign_against_a_failing_registry_exits_3_leaves_no_signature_and_a_rerun_completes() {
-    let Some(registry) = assay_testkit::Registry::start_or_skip("cli_sign_faults") else {
+    let Some((registry, built, other)) = two_images("cli_sign_faults") else {
         return;
     };
-    let built = image();
-    Pusher::new(&registry.host()).push_image("team/app", "1.0", &built);
-    let other = ImageSpec::new()
-        .layer(LayerSpec::new().file("app/data", "2"))
-        .build();
-    Pusher::new(&registry.host()).push_image("team/app", "2.0", &other);
     let proxy = FaultProxy::start(registry.addr()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let sign = |digest: &Digest| {
@@ -191,15 +204,9 @@ fn inject_transient(proxy: &FaultProxy) {
 
 #[test]
 fn sign_and_attest_absorb_transient_faults_and_leave_what_a_clean_run_leaves() {
-    let Some(registry) = assay_testkit::Registry::start_or_skip("cli_sign_transient_faults") else {
+    let Some((registry, built, other)) = two_images("cli_sign_transient_faults") else {
         return;
     };
-    let built = image();
-    Pusher::new(&registry.host()).push_image("team/app", "1.0", &built);
-    let other = ImageSpec::new()
-        .layer(LayerSpec::new().file("app/data", "2"))
-        .build();
-    Pusher::new(&registry.host()).push_image("team/app", "2.0", &other);
     let proxy = FaultProxy::start_with_tokens(registry.addr()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

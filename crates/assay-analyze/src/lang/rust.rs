@@ -189,6 +189,22 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// `name ecosystem purl` of each package `CargoLock` finds in `content` at `path`.
+    fn catalog(path: &str, content: &[u8]) -> Vec<String> {
+        let file = File {
+            path,
+            content,
+            layer: None,
+            distro: None,
+        };
+        CargoLock
+            .catalog(&file)
+            .unwrap()
+            .into_iter()
+            .map(|p| format!("{} {} {}", p.name, p.ecosystem, p.purl.unwrap_or_default()))
+            .collect()
+    }
+
     #[test]
     fn reads_registry_crates_and_skips_the_workspace_own() {
         let lock = std::fs::read(concat!(
@@ -196,18 +212,7 @@ mod tests {
             "/../../fixtures/catalog/rust/Cargo.lock"
         ))
         .unwrap();
-        let file = File {
-            path: "src/app/Cargo.lock",
-            content: &lock,
-            layer: None,
-            distro: None,
-        };
-        let got: Vec<_> = CargoLock
-            .catalog(&file)
-            .unwrap()
-            .into_iter()
-            .map(|p| format!("{} {} {}", p.name, p.ecosystem, p.purl.unwrap_or_default()))
-            .collect();
+        let got = catalog("src/app/Cargo.lock", &lock);
         assert_eq!(
             got,
             [
@@ -235,18 +240,7 @@ name = "c"
 version = "3.0.0"
 source = "registry+https://crates.acme.example/index"
 "#;
-        let file = File {
-            path: "Cargo.lock",
-            content: lock,
-            layer: None,
-            distro: None,
-        };
-        let got: Vec<_> = CargoLock
-            .catalog(&file)
-            .unwrap()
-            .into_iter()
-            .map(|p| format!("{} {} {}", p.name, p.ecosystem, p.purl.unwrap_or_default()))
-            .collect();
+        let got = catalog("Cargo.lock", lock);
         assert_eq!(got.len(), 3);
         assert_eq!(got[0], "a crates.io pkg:cargo/a@1.0.0");
         assert!(

@@ -77,12 +77,18 @@ pub(crate) fn read(
 /// The largest zstd window the decoder accepts (its default, `ZSTD_WINDOWLOG_LIMIT_DEFAULT`).
 const ZSTD_MAX_WINDOW: u64 = 1 << 27;
 
+/// How errors about the layer's blob name it (`layer sha256:…`), which is also how
+/// [`is_blob_mismatch`] tells a blob's size mismatch from others.
+fn blob_name(ctx: &LayerContext<'_>) -> String {
+    format!("layer {}", ctx.layer.digest)
+}
+
 /// Whether `error` says the layer's compressed bytes were not the ones its digest names
 /// (not a wrong diff_id, which no second read can fix: the config is wrong).
 fn is_blob_mismatch(error: &Error, ctx: &LayerContext<'_>) -> bool {
     match error {
         Error::DigestMismatch { expected, .. } => *expected == ctx.layer.digest,
-        Error::SizeMismatch { what, .. } => *what == format!("layer {}", ctx.layer.digest),
+        Error::SizeMismatch { what, .. } => *what == blob_name(ctx),
         _ => false,
     }
 }
@@ -126,7 +132,7 @@ fn read_blob(
     out: &mut LayerOutput,
 ) -> Result<(), Failure> {
     let layer = ctx.layer;
-    let what = format!("layer {}", layer.digest);
+    let what = blob_name(ctx);
     let declared = media_type::layer_compression(&layer.media_type).ok_or_else(|| {
         Error::UnsupportedMediaType {
             what: what.clone(),
