@@ -188,7 +188,7 @@ impl Error {
                 limit: *limit,
                 layer: layer.cloned(),
             },
-            Some(StreamError::HashingFailed) | None => fallback(err),
+            None => fallback(err),
         }
     }
 }

@@ -17,7 +17,6 @@
 mod archive;
 #[cfg(feature = "remote")]
 mod artifact;
-mod background_hash;
 pub mod base_image;
 mod config;
 #[cfg(feature = "remote")]

@@ -2,9 +2,8 @@
 //! They fail inside `read`, so a mismatch stops every consumer at once instead of relying on
 //! each caller to remember a final check.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
-use crate::background_hash::BackgroundHasher;
 use crate::digest::{Digest, Hasher};
 
 /// Failures raised inside a reader stack, carried in an [`io::Error`] and turned back into
@@ -27,9 +26,6 @@ pub enum StreamError {
         /// Bytes read.
         actual: u64,
     },
-    /// The helper thread hashing the stream stopped before the end.
-    #[error("the thread hashing the stream stopped")]
-    HashingFailed,
     /// A byte limit was hit.
     #[error("{what} exceeds the limit of {limit}")]
     LimitExceeded {
@@ -51,7 +47,8 @@ impl StreamError {
 #[derive(Debug)]
 pub struct VerifyingReader<R> {
     inner: R,
-    hasher: Option<StreamHasher>,
+    /// `None` once the check has run (or failed).
+    hasher: Option<Hasher>,
     expected: Digest,
     size: Option<u64>,
     read: u64,
@@ -62,7 +59,7 @@ pub struct VerifyingReader<R> {
 impl<R: Read> VerifyingReader<R> {
     /// Wraps `inner`, which should hash to `expected` and be `size` bytes long if given.
     pub fn new(inner: R, expected: Digest, size: Option<u64>) -> VerifyingReader<R> {
-        let hasher = Some(StreamHasher::Inline(Hasher::new(expected.algorithm())));
+        let hasher = Some(Hasher::new(expected.algorithm()));
         VerifyingReader {
             inner,
             hasher,
@@ -70,20 +67,6 @@ impl<R: Read> VerifyingReader<R> {
             size,
             read: 0,
             failed: None,
-        }
-    }
-
-    /// [`VerifyingReader::new`], hashing on a helper thread: for a reader whose consumer
-    /// is itself CPU-bound (inflating a layer), so the two share the cores.
-    pub(crate) fn hashing_in_background(
-        inner: R,
-        expected: Digest,
-        size: Option<u64>,
-    ) -> VerifyingReader<R> {
-        let hasher = BackgroundHasher::new(expected.algorithm());
-        VerifyingReader {
-            hasher: Some(StreamHasher::Background(hasher)),
-            ..VerifyingReader::new(inner, expected, size)
         }
     }
 
@@ -118,9 +101,7 @@ impl<R: Read> VerifyingReader<R> {
                 actual: self.read,
             }));
         }
-        let Some(actual) = hasher.finish() else {
-            return Err(self.fail(StreamError::HashingFailed));
-        };
+        let actual = hasher.finish();
         if actual != self.expected {
             return Err(self.fail(StreamError::DigestMismatch {
                 expected: self.expected.clone(),
@@ -160,26 +141,40 @@ impl<R: Read> Read for VerifyingReader<R> {
     }
 }
 
-/// Where a [`VerifyingReader`] hashes.
-#[derive(Debug)]
-enum StreamHasher {
-    Inline(Hasher),
-    Background(BackgroundHasher),
-}
-
-impl StreamHasher {
-    fn update(&mut self, bytes: &[u8]) {
-        match self {
-            StreamHasher::Inline(h) => h.update(bytes),
-            StreamHasher::Background(h) => h.update(bytes),
+/// In place, for a consumer that skips more than it reads (the tar walk passes over file
+/// data): the bytes are hashed where they lie in the inner buffer, not copied out first.
+impl<R: BufRead> BufRead for VerifyingReader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if let Some(failed) = &self.failed {
+            return Err(failed.clone().into_io());
         }
+        if let Some(expected) = self.size
+            && self.read > expected
+        {
+            return Err(self.fail(StreamError::SizeMismatch {
+                expected,
+                actual: self.read,
+            }));
+        }
+        if self.hasher.is_none() {
+            return Ok(&[]);
+        }
+        if self.inner.fill_buf()?.is_empty() {
+            self.check()?;
+            return Ok(&[]);
+        }
+        self.inner.fill_buf()
     }
 
-    fn finish(self) -> Option<Digest> {
-        match self {
-            StreamHasher::Inline(h) => Some(h.finish()),
-            StreamHasher::Background(h) => h.finish(),
+    fn consume(&mut self, amt: usize) {
+        // The bytes being consumed are still in the inner buffer: `fill_buf` hands them out
+        // again without reading.
+        if let (Some(hasher), Ok(buf)) = (self.hasher.as_mut(), self.inner.fill_buf()) {
+            let taken = buf.get(..amt).unwrap_or(buf);
+            hasher.update(taken);
+            self.read += taken.len() as u64;
         }
+        self.inner.consume(amt);
     }
 }
 
@@ -221,5 +216,25 @@ impl<R: Read> Read for LimitReader<R> {
             .into_io());
         }
         Ok(n)
+    }
+}
+
+/// In place, like [`VerifyingReader`]'s: the limit is checked on the next `fill_buf`, so a
+/// consumer skipping through a bomb stops one buffer past the limit.
+impl<R: BufRead> BufRead for LimitReader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.read > self.limit {
+            return Err(StreamError::LimitExceeded {
+                what: self.what.to_string(),
+                limit: self.limit,
+            }
+            .into_io());
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.read += amt as u64;
+        self.inner.consume(amt);
     }
 }

@@ -233,6 +233,28 @@ fn truncated_gzip_and_zstd_blobs_are_errors_naming_the_layer() {
 }
 
 #[test]
+fn a_gzip_trailer_with_the_wrong_length_or_trailing_garbage_is_a_corrupt_layer() {
+    let tar = LayerSpec::new().file("data", vec![b'x'; 10_000]).tar();
+    let gz = compress(&tar, Compression::Gzip);
+    let mut wrong_length = gz.clone();
+    let last = wrong_length.len() - 1;
+    wrong_length[last] ^= 1; // the top byte of ISIZE
+    let mut trailing = gz;
+    trailing.extend_from_slice(b"\0\0\0\0padding");
+    for bytes in [wrong_length, trailing] {
+        // The blob's digest is that of these bytes: only the gzip framing is wrong.
+        let blob = LayerBlob::raw(bytes, media_type::OCI_LAYER_GZIP, Digest::sha256_of(&tar));
+        let digest = blob.digest.clone();
+        let (walk, _) = walk_image(ImageSpec::new().raw_layer(blob), &[]);
+        let err = walk.unwrap_err();
+        assert!(
+            matches!(&err, Error::CorruptLayer { layer, .. } if *layer == digest),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn duplicate_entries_last_one_wins_and_both_are_seen() {
     let image = ImageSpec::new().layer(
         LayerSpec::new()

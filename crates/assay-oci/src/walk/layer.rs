@@ -1,13 +1,14 @@
 //! One layer from blob to entries: verify the blob's digest, sniff and undo its compression,
 //! cap the uncompressed size, check the diff_id, and hand the tar to [`super::tar`].
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
 use std::sync::mpsc::SyncSender;
 
-use flate2::read::MultiGzDecoder;
-
+use super::forward::Forward;
+use super::gzip::GzipMembers;
 use super::output::{LayerOutput, Message};
-use super::{LayerContext, WarningKind, dir, pipe, tar};
+use super::pipe::{self, PipeReader};
+use super::{LayerContext, WarningKind, dir, tar};
 use crate::digest::Digest;
 use crate::error::{Error, is_mismatch};
 use crate::media_type::{self, Compression};
@@ -148,16 +149,22 @@ fn read_blob(
         }),
         None => raw,
     };
-    // The compressed blob's digest is computed by a helper thread: this one inflates.
-    let mut blob = VerifyingReader::hashing_in_background(raw, layer.digest.clone(), layer.size);
-    let result = read_stream(&mut blob, declared, ctx, out);
+    // This thread parses; a helper fetches and hashes the blob, another inflates it.
+    let blob = VerifyingReader::new(raw, layer.digest.clone(), layer.size);
+    let (result, finished) = pipe::run(blob, |blob| {
+        let result = read_stream(blob, declared, ctx, out);
+        if matches!(result, Err(Failure::Cancelled)) {
+            return (result, Ok(()));
+        }
+        // Read to the end of the blob even after an error: a digest mismatch is the root
+        // cause of most decoding errors and must be what is reported.
+        let finished = blob.drain();
+        out.stats.compressed = blob.delivered();
+        (result, finished)
+    });
     if matches!(result, Err(Failure::Cancelled)) {
         return result;
     }
-    // Read to the end of the blob even after an error: a digest mismatch is the root cause
-    // of most decoding errors and must be what is reported.
-    let finished = blob.finish();
-    out.stats.compressed = blob.bytes_read();
     let blob_error = |e: io::Error| {
         Error::from_stream(e, &what, Some(&layer.digest), |source| Error::Io {
             path: what.clone().into(),
@@ -168,19 +175,18 @@ fn read_blob(
         (_, Err(e)) if is_mismatch(&e) => Err(blob_error(e).into()),
         (Err(failure), _) => Err(failure),
         (Ok(()), Err(e)) => Err(blob_error(e).into()),
-        (Ok(()), Ok(_)) => Ok(()),
+        (Ok(()), Ok(())) => Ok(()),
     }
 }
 
 fn read_stream(
-    blob: &mut VerifyingReader<BlobReader<'_>>,
+    blob: &mut PipeReader,
     declared: Compression,
     ctx: &LayerContext<'_>,
     out: &mut LayerOutput,
 ) -> Result<(), Failure> {
     let layer = ctx.layer;
-    let mut buffered = BufReader::with_capacity(128 << 10, blob);
-    let head = buffered.fill_buf().map_err(|e| stream_error(e, ctx))?;
+    let head = blob.fill_buf().map_err(|e| stream_error(e, ctx))?;
     let detected = Compression::sniff(head);
     if detected != declared {
         let kind = WarningKind::CompressionMismatch {
@@ -190,15 +196,12 @@ fn read_stream(
         ctx.warn(out, "", kind);
     }
     let decoded: Box<dyn Read + Send + '_> = match detected {
-        Compression::Gzip => Box::new(MultiGzDecoder::new(buffered)),
+        Compression::Gzip => Box::new(GzipMembers::new(blob)),
         Compression::Zstd => Box::new(
-            zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| stream_error(e, ctx))?,
+            zstd::stream::read::Decoder::with_buffer(blob).map_err(|e| stream_error(e, ctx))?,
         ),
-        Compression::None => Box::new(buffered),
+        Compression::None => return read_tar(blob, None, ctx, out),
     };
-    if detected == Compression::None {
-        return read_tar(decoded, None, ctx, out);
-    }
     let diff_id = layer
         .diff_id
         .clone()
@@ -209,23 +212,30 @@ fn read_stream(
 
 /// Parses an uncompressed layer, checking its `diff_id` when given and capping its size.
 fn read_tar(
-    input: impl Read,
+    input: &mut PipeReader,
     diff_id: Option<Digest>,
     ctx: &LayerContext<'_>,
     out: &mut LayerOutput,
 ) -> Result<(), Failure> {
-    let hashed: Box<dyn Read + '_> = match diff_id {
-        Some(diff_id) => Box::new(VerifyingReader::new(input, diff_id, None)),
-        None => Box::new(input),
-    };
+    match diff_id {
+        Some(diff_id) => parse_tar(VerifyingReader::new(input, diff_id, None), ctx, out),
+        None => parse_tar(input, ctx, out),
+    }
+}
+
+fn parse_tar(
+    input: impl BufRead,
+    ctx: &LayerContext<'_>,
+    out: &mut LayerOutput,
+) -> Result<(), Failure> {
     let limit = ctx.options.limits.max_layer_uncompressed;
-    let mut limited = LimitReader::new(hashed, limit, "uncompressed layer");
+    let mut limited = Forward::new(LimitReader::new(input, limit, "uncompressed layer"));
     let result = tar::read(&mut limited, ctx, out);
-    out.stats.uncompressed = limited.bytes_read();
+    out.stats.uncompressed = limited.position();
     result?;
     // Whatever follows the tar's end marker still counts: it completes the diff_id and the
     // gzip checksum, and it is where a bomb could hide.
-    io::copy(&mut limited, &mut io::sink()).map_err(|e| stream_error(e, ctx))?;
-    out.stats.uncompressed = limited.bytes_read();
+    limited.drain().map_err(|e| stream_error(e, ctx))?;
+    out.stats.uncompressed = limited.position();
     Ok(())
 }

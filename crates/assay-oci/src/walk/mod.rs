@@ -7,6 +7,8 @@
 //! a typed error.
 
 mod dir;
+mod forward;
+mod gzip;
 mod layer;
 mod output;
 mod pipe;

@@ -1,15 +1,17 @@
-//! Splits one layer's work over two threads: a producer reads the blob (hashing the
-//! compressed bytes) and inflates it, while the consumer hashes the uncompressed tar for the
-//! diff_id and parses it. A single gzip member cannot be inflated in parallel, so without
-//! this a one-layer image keeps one core busy with inflate *and* both SHA-256 passes and the
-//! tar parse; with it the wall time is about the inflate alone.
+//! Splits one layer's work over threads joined by bounded pipes. A layer walk chains two:
+//! one thread fetches the blob and hashes the compressed bytes, the next inflates, and the
+//! walking thread hashes the uncompressed tar for the diff_id and parses it. A single gzip
+//! member cannot be inflated in parallel, so the inflating thread is the critical path and
+//! does nothing else: no reads from the file or socket, no digest, no copy of its input.
 //!
 //! Written here rather than taken from a crate: what is needed is a bounded, buffer-recycling
-//! `Read` over a channel whose errors keep their [`io::Error`] payload (the digest checks of
-//! [`crate::verify`] travel inside it), which `std::sync::mpsc` gives in a few lines.
+//! [`BufRead`] over a channel whose errors keep their [`io::Error`] payload (the digest
+//! checks of [`crate::verify`] travel inside it), which `std::sync::mpsc` gives in a few lines.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+
+use crate::verify::StreamError;
 
 /// Bytes the producer reads per chunk.
 const CHUNK: usize = 256 << 10;
@@ -19,7 +21,7 @@ const DEPTH: usize = 8;
 /// Runs `consume` over what `produce` yields, with `produce` read on its own scoped thread.
 /// The consumer sees the producer's errors (digest mismatches included) as read errors; if
 /// the consumer stops early, the producer stops at its next chunk.
-pub(crate) fn run<P, T>(produce: P, consume: impl FnOnce(&mut dyn Read) -> T) -> T
+pub(crate) fn run<P, T>(produce: P, consume: impl FnOnce(&mut PipeReader) -> T) -> T
 where
     P: Read + Send,
 {
@@ -34,6 +36,7 @@ where
                 current: Vec::new(),
                 len: 0,
                 pos: 0,
+                delivered: 0,
                 end: None,
             };
             consume(&mut reader)
@@ -58,68 +61,95 @@ fn pump(mut input: impl Read, full: &SyncSender<io::Result<Chunk>>, empty: &Rece
             Ok(buf) if buf.len() == CHUNK => buf,
             Ok(_) | Err(TryRecvError::Empty | TryRecvError::Disconnected) => vec![0; CHUNK],
         };
-        let message = match read_some(&mut input, &mut buf) {
-            Ok(0) => {
-                // An explicit end, so the consumer can tell it from a producer that died.
-                let _ = full.send(Ok((Vec::new(), 0)));
-                return;
-            }
-            Ok(n) => Ok((buf, n)),
-            Err(e) => Err(e),
-        };
-        let failed = message.is_err();
-        if full.send(message).is_err() || failed {
+        let (n, error) = fill(&mut input, &mut buf);
+        if n > 0 && full.send(Ok((buf, n))).is_err() {
+            return;
+        }
+        if let Some(e) = error {
+            let _ = full.send(Err(e));
+            return;
+        }
+        if n < CHUNK {
+            // An explicit end, so the consumer can tell it from a producer that died.
+            let _ = full.send(Ok((Vec::new(), 0)));
             return;
         }
     }
 }
 
-/// One `read`, retried on `Interrupted`.
-fn read_some(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    loop {
-        match input.read(buf) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            other => return other,
+/// Reads until `buf` is full, the input ends or fails: a socket yields a few KiB per read,
+/// and a message per read would cost the receiving thread a wake-up each. Returns the bytes
+/// read and the error that stopped it, if one did.
+fn fill(input: &mut impl Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
+    let mut n = 0;
+    while let Some(rest) = buf.get_mut(n..).filter(|rest| !rest.is_empty()) {
+        match input.read(rest) {
+            Ok(0) => break,
+            Ok(read) => n += read,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (n, Some(e)),
         }
     }
+    (n, None)
 }
 
-/// The consumer's end: a `Read` over the producer's chunks.
-struct PipeReader {
+/// The consumer's end: a [`BufRead`] over the producer's chunks, so a decoder or the tar
+/// reader above it works on the chunk in place instead of on a copy.
+pub(crate) struct PipeReader {
     full: Receiver<io::Result<Chunk>>,
     empty: SyncSender<Vec<u8>>,
     current: Vec<u8>,
     /// Bytes of `current` that are data.
     len: usize,
     pos: usize,
+    /// Bytes handed to the consumer so far.
+    delivered: u64,
     /// How the stream ended, once it has.
     end: Option<End>,
 }
 
 /// How a [`PipeReader`]'s stream ended.
-#[derive(Clone, Copy)]
 enum End {
     /// Every byte was delivered.
     Complete,
-    /// An error was delivered; later reads fail too, so nobody mistakes it for the end.
-    Failed,
+    /// An error was delivered; later reads fail too, so nobody mistakes it for the end. A
+    /// digest or size check that failed is repeated as itself, so whoever drains the stream
+    /// after a decoding error still learns that the bytes were wrong.
+    Failed(Option<StreamError>),
 }
 
-impl Read for PipeReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl PipeReader {
+    /// Bytes the consumer has taken so far.
+    pub(crate) fn delivered(&self) -> u64 {
+        self.delivered
+    }
+
+    /// Reads to the end of the stream, discarding the bytes: what follows a decoder's end
+    /// (a gzip trailer, padding) still counts towards the producer's digest check.
+    pub(crate) fn drain(&mut self) -> io::Result<()> {
+        loop {
+            let n = self.fill_buf()?.len();
+            if n == 0 {
+                return Ok(());
+            }
+            self.consume(n);
+        }
+    }
+}
+
+impl BufRead for PipeReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.pos >= self.len {
-            match self.end {
-                Some(End::Complete) => return Ok(0),
-                Some(End::Failed) => {
+            match &self.end {
+                Some(End::Complete) => return Ok(&[]),
+                Some(End::Failed(Some(check))) => return Err(check.clone().into_io()),
+                Some(End::Failed(None)) => {
                     return Err(io::Error::other("the layer stream failed earlier"));
                 }
                 None => {}
             }
             match self.full.recv() {
-                Ok(Ok((_, 0))) => {
-                    self.end = Some(End::Complete);
-                    return Ok(0);
-                }
+                Ok(Ok((_, 0))) => self.end = Some(End::Complete),
                 Ok(Ok((next, len))) => {
                     let used = std::mem::replace(&mut self.current, next);
                     self.len = len;
@@ -128,27 +158,44 @@ impl Read for PipeReader {
                     let _ = self.empty.try_send(used);
                 }
                 Ok(Err(e)) => {
-                    self.end = Some(End::Failed);
+                    self.end = Some(End::Failed(stream_error(&e).cloned()));
                     return Err(e);
                 }
                 // The producer went away without saying the stream ended.
                 Err(_) => {
-                    self.end = Some(End::Failed);
+                    self.end = Some(End::Failed(None));
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
-                        "the inflating thread stopped before the end of the layer",
+                        "the producing thread stopped before the end of the layer",
                     ));
                 }
             }
         }
-        let available = self.current.get(self.pos..self.len).unwrap_or_default();
+        Ok(self.current.get(self.pos..self.len).unwrap_or_default())
+    }
+
+    fn consume(&mut self, amt: usize) {
+        let amt = amt.min(self.len.saturating_sub(self.pos));
+        self.pos += amt;
+        self.delivered += amt as u64;
+    }
+}
+
+impl Read for PipeReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
         let n = available.len().min(buf.len());
         buf.get_mut(..n)
             .unwrap_or_default()
             .copy_from_slice(available.get(..n).unwrap_or_default());
-        self.pos += n;
+        self.consume(n);
         Ok(n)
     }
+}
+
+/// The digest or size check an I/O error carries, if it is one.
+fn stream_error(e: &io::Error) -> Option<&StreamError> {
+    e.get_ref()?.downcast_ref::<StreamError>()
 }
 
 #[cfg(test)]
@@ -209,6 +256,44 @@ mod tests {
             (out.len(), err.kind())
         });
         assert_eq!((read, err), (1000, io::ErrorKind::InvalidData));
+    }
+
+    #[test]
+    fn a_failed_digest_check_is_repeated_to_whoever_drains_after_it() {
+        let bytes = data(2 * CHUNK + 5);
+        let wrong = crate::digest::Digest::sha256_of(b"something else");
+        let source = crate::verify::VerifyingReader::new(&bytes[..], wrong, None);
+        let (first, again, delivered) = run(source, |r| {
+            let first = r.drain().expect_err("the digest does not match");
+            let again = r.drain().expect_err("still failed");
+            (first, again, r.delivered())
+        });
+        for e in [&first, &again] {
+            assert!(crate::error::is_mismatch(e), "{e}");
+        }
+        assert_eq!(delivered, bytes.len() as u64);
+    }
+
+    #[test]
+    fn chunks_are_filled_from_short_reads() {
+        // The source yields 7919 bytes per read; the consumer sees whole chunks.
+        let source = Source {
+            data: data(3 * CHUNK),
+            pos: 0,
+            error: None,
+        };
+        let sizes = run(source, |r| {
+            let mut sizes = Vec::new();
+            loop {
+                let n = r.fill_buf().expect("data").len();
+                if n == 0 {
+                    return sizes;
+                }
+                sizes.push(n);
+                r.consume(n);
+            }
+        });
+        assert_eq!(sizes, vec![CHUNK; 3]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! recorded but never followed, devices kept as metadata, wanted contents read once.
 
 use std::cell::Cell;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::rc::Rc;
 
 use ::tar::EntryType;
@@ -19,7 +19,7 @@ use crate::verify::StreamError;
 /// claiming gigabytes of "name" would be read into RAM. Data of the previous entry, which
 /// the tar crate skips without keeping, is allowed through freely.
 struct HeaderGuard<'a> {
-    inner: &'a mut dyn Read,
+    inner: &'a mut dyn TarInput,
     pos: u64,
     /// Stream position the next read may not pass; `u64::MAX` outside header parsing.
     stop_at: Rc<Cell<u64>>,
@@ -43,9 +43,22 @@ impl Read for HeaderGuard<'_> {
     }
 }
 
+/// What the tar walk reads: a stream it can skip through (see [`super::forward`]).
+pub(crate) trait TarInput: Read + Seek {}
+
+impl<T: Read + Seek> TarInput for T {}
+
+/// Skips pass straight through: they are file data, not header bytes.
+impl Seek for HeaderGuard<'_> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        self.pos = self.inner.seek(to)?;
+        Ok(self.pos)
+    }
+}
+
 /// Reads every entry of the tar in `input` into `out`.
 pub(crate) fn read(
-    input: &mut dyn Read,
+    input: &mut dyn TarInput,
     ctx: &LayerContext<'_>,
     out: &mut LayerOutput,
 ) -> Result<(), Failure> {
@@ -58,7 +71,9 @@ pub(crate) fn read(
         max_header: limits.max_header,
     };
     let mut archive = ::tar::Archive::new(guard);
-    let mut entries = archive.entries().map_err(|e| stream_error(e, ctx))?;
+    let mut entries = archive
+        .entries_with_seek()
+        .map_err(|e| stream_error(e, ctx))?;
     let mut next_stop = limits.max_header;
     loop {
         if ctx.cancelled() {
