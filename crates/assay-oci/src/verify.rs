@@ -238,3 +238,65 @@ impl<R: BufRead> BufRead for LimitReader<R> {
         self.inner.consume(amt);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::BufReader;
+
+    fn data() -> Vec<u8> {
+        (0..50_000u32).map(|i| (i % 253) as u8).collect()
+    }
+
+    /// Skips `amt` bytes in place, as the tar walk does through its forward seek.
+    fn skip(r: &mut impl BufRead, mut amt: usize) -> io::Result<()> {
+        while amt > 0 {
+            let n = r.fill_buf()?.len().min(amt);
+            if n == 0 {
+                break;
+            }
+            r.consume(n);
+            amt -= n;
+        }
+        Ok(())
+    }
+
+    /// Reads 1000 bytes, skips 20,000 in place, reads the rest.
+    fn read_skip_read(r: &mut impl BufRead) -> io::Result<usize> {
+        let mut head = vec![0u8; 1000];
+        r.read_exact(&mut head)?;
+        skip(r, 20_000)?;
+        let mut rest = Vec::new();
+        r.read_to_end(&mut rest)?;
+        Ok(head.len() + rest.len())
+    }
+
+    #[test]
+    fn bytes_read_and_bytes_skipped_in_place_are_each_hashed_once() {
+        let bytes = data();
+        let size = Some(bytes.len() as u64);
+        let inner = BufReader::with_capacity(777, &bytes[..]);
+        let mut right = VerifyingReader::new(inner, Digest::sha256_of(&bytes), size);
+        assert_eq!(
+            read_skip_read(&mut right).expect("matches"),
+            bytes.len() - 20_000
+        );
+        assert_eq!(right.bytes_read(), bytes.len() as u64);
+
+        let inner = BufReader::with_capacity(777, &bytes[..]);
+        let mut wrong = VerifyingReader::new(inner, Digest::sha256_of(b"other"), size);
+        let err = read_skip_read(&mut wrong).expect_err("does not match");
+        assert!(crate::error::is_mismatch(&err), "{err}");
+        // Repeated, so nobody mistakes the failure for the end of the stream.
+        assert!(wrong.fill_buf().is_err());
+    }
+
+    #[test]
+    fn skipping_in_place_stops_one_buffer_past_the_limit() {
+        let bytes = data();
+        let mut limited = LimitReader::new(BufReader::with_capacity(1000, &bytes[..]), 10_000, "t");
+        let err = skip(&mut limited, usize::MAX).expect_err("over the limit");
+        assert!(err.to_string().contains("exceeds the limit"), "{err}");
+        assert!(limited.bytes_read() <= 11_000, "{}", limited.bytes_read());
+    }
+}
