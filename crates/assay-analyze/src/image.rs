@@ -57,13 +57,44 @@ pub fn catalog_image_with(
         layer: found.diff_id.as_deref(),
     });
     let early = std::mem::take(&mut collector.early);
-    let (inventory, problems) = catalog_found(CATALOGERS, files, early);
+    let (inventory, mut problems) = catalog_found(CATALOGERS, files, early);
+    if inventory.distro.is_none() {
+        problems.extend(unread_os_release(&walk.tree));
+    }
     let catalog = Catalog {
         inventory,
         problems,
         warnings: walk.warnings,
     };
     Ok((catalog, walk.tree))
+}
+
+/// Why the distro is unknown although `os-release` is there: it is a link that loops, leads
+/// nowhere, or leads to a file the walk does not read (only [`OS_RELEASE_PATHS`] are read).
+/// Without this an image whose `os-release` is a hostile link would be catalogued as one
+/// without a distro, silently, and its OS packages matched against no distro's advisories.
+fn unread_os_release(tree: &FileTree) -> Option<CatalogError> {
+    OS_RELEASE_PATHS.iter().find_map(|path| {
+        if !matches!(tree.get(path)?.kind, EntryKind::Symlink { .. }) {
+            return None;
+        }
+        let why = match tree.resolve(path) {
+            Err(_) => format!(
+                "a link that loops (more than {} hops); the distribution is unknown",
+                assay_oci::MAX_SYMLINK_HOPS
+            ),
+            Ok(None) => "a link to nothing; the distribution is unknown".to_string(),
+            Ok(Some(target)) if !OS_RELEASE_PATHS.contains(&target.path.as_str()) => format!(
+                "a link to {}, which is not read; the distribution is unknown",
+                target.path
+            ),
+            Ok(Some(_)) => return None,
+        };
+        Some(CatalogError::Format {
+            path: (*path).to_string(),
+            why,
+        })
+    })
 }
 
 /// Wants nothing.

@@ -160,3 +160,48 @@ fn reads_distroless_status_d_and_reports_broken_files() {
             .starts_with("app/package-lock.json: ")
     );
 }
+
+#[test]
+fn an_os_release_link_that_loops_or_leads_nowhere_is_reported() {
+    let cases = [
+        (
+            LayerSpec::new()
+                .symlink("etc/os-release", "../usr/lib/os-release")
+                .symlink("usr/lib/os-release", "../../etc/os-release"),
+            "a link that loops",
+        ),
+        (
+            LayerSpec::new().symlink("etc/os-release", "/nowhere/os-release"),
+            "a link to nothing",
+        ),
+        (
+            LayerSpec::new()
+                .file("opt/vendor/os-release", BOOKWORM)
+                .symlink("etc/os-release", "/opt/vendor/os-release"),
+            "a link to opt/vendor/os-release, which is not read",
+        ),
+    ];
+    for (layer, why) in cases {
+        let catalog = catalog(ImageSpec::new().layer(layer));
+        assert!(catalog.inventory.distro.is_none());
+        let problems: Vec<String> = catalog.problems.iter().map(ToString::to_string).collect();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("etc/os-release: ") && p.contains(why)),
+            "{why}: {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn an_os_release_link_to_the_usual_place_is_no_problem() {
+    let image = ImageSpec::new().layer(
+        LayerSpec::new()
+            .file("usr/lib/os-release", BOOKWORM)
+            .symlink("etc/os-release", "../usr/lib/os-release"),
+    );
+    let catalog = catalog(image);
+    assert!(catalog.problems.is_empty(), "{:?}", catalog.problems);
+    assert_eq!(catalog.inventory.distro.unwrap().ecosystem, "Debian:12");
+}

@@ -124,6 +124,8 @@ fn a_header_claiming_10_gb_in_a_small_blob_is_a_truncated_layer() {
             matches!(&err, Error::Truncated { layer, .. } if *layer == digest),
             "{err}"
         );
+        // The entry that lied is named, whether its data was being read or skipped.
+        assert!(err.to_string().contains("liar"), "{err}");
     }
 }
 

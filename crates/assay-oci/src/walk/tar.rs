@@ -56,6 +56,22 @@ impl Seek for HeaderGuard<'_> {
     }
 }
 
+/// A stream that ended while the tar reader skipped an entry's data names that entry, so a
+/// header claiming more data than the layer holds is traced to its path. Other errors (the
+/// digest and limit checks among them) pass unchanged.
+fn in_data_of(e: io::Error, previous: Option<&(String, u64)>) -> io::Error {
+    let from_a_check = e.get_ref().is_some_and(|inner| inner.is::<StreamError>());
+    match previous {
+        Some((path, size)) if e.kind() == io::ErrorKind::UnexpectedEof && !from_a_check => {
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{e}: the layer ends inside the {size} bytes of data that {path} claims"),
+            )
+        }
+        _ => e,
+    }
+}
+
 /// Reads every entry of the tar in `input` into `out`.
 pub(crate) fn read(
     input: &mut dyn TarInput,
@@ -75,6 +91,9 @@ pub(crate) fn read(
         .entries_with_seek()
         .map_err(|e| stream_error(e, ctx))?;
     let mut next_stop = limits.max_header;
+    // The previous entry's path and claimed data size: the next header is read after its
+    // data, so a layer ending inside that data is reported as a lie of that entry.
+    let mut previous: Option<(String, u64)> = None;
     loop {
         if ctx.cancelled() {
             return Err(Failure::Cancelled);
@@ -83,7 +102,7 @@ pub(crate) fn read(
         let next = entries.next();
         stop_at.set(u64::MAX);
         let Some(entry) = next else { break };
-        let mut entry = entry.map_err(|e| stream_error(e, ctx))?;
+        let mut entry = entry.map_err(|e| stream_error(in_data_of(e, previous.as_ref()), ctx))?;
         out.stats.entries += 1;
         if out.stats.entries > limits.max_entries {
             return Err(limit(ctx, "entries in one layer", limits.max_entries));
@@ -106,6 +125,7 @@ pub(crate) fn read(
         let raw = String::from_utf8_lossy(&raw_path).into_owned();
         let normalized = normalize(&raw);
         let path = normalized.path;
+        previous = Some((path.clone(), on_disk));
         if std::str::from_utf8(&raw_path).is_err() {
             ctx.warn(out, &path, WarningKind::NonUtf8Path);
         }
