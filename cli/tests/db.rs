@@ -71,47 +71,19 @@ fn bad_sources_and_files_are_exit_2_with_one_line() {
 // assay db update: a local HTTP server stands in for osv.dev (no internet in tests)
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 /// Serves `files` (path -> body) over HTTP/1.1 on 127.0.0.1 and records every path asked.
 fn serve(files: BTreeMap<String, Vec<u8>>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-            }
-            let path = request_line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("/")
-                .to_string();
-            log.lock().unwrap().push(path.clone());
-            let (status, body) = match files.get(&path) {
-                Some(body) => ("200 OK", body.clone()),
-                None => ("404 Not Found", b"not found".to_vec()),
-            };
-            let head = format!(
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
+    let base = assay_testkit::http::serve(move |r| {
+        log.lock().unwrap().push(r.target.clone());
+        match files.get(&r.target) {
+            Some(body) => assay_testkit::http::Response::new(200, body.clone()),
+            None => assay_testkit::http::Response::new(404, "not found"),
         }
     });
     (base, seen)

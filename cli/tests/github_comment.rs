@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
+
+use assay_testkit::http;
 
 use common::{assay, run};
 
@@ -24,87 +24,52 @@ struct Github {
 
 /// Serves the issue-comment routes of repository acme/shop, pull request 7.
 fn serve(state: Arc<Mutex<Github>>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut reader = BufReader::new(conn.try_clone().unwrap());
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
+    http::serve(move |r| {
+        let (method, path) = (r.method.as_str(), r.path());
+        let mut st = state.lock().unwrap();
+        st.requests.push(format!("{method} {}", r.target));
+        let text = |b: &str| {
+            serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["body"]
+                .as_str()
+                .unwrap_or(b)
+                .to_string()
+        };
+        let comment = |id: u64, body: &str| {
+            serde_json::json!({
+                "id": id, "body": body,
+                "html_url": format!("https://github.example/acme/shop/pull/7#issuecomment-{id}")
+            })
+        };
+        let (status, answer) = if let Some(code) = st.fail {
+            (code, serde_json::json!({"message": "Server Error"}))
+        } else if r.header("authorization") != Some(&format!("Bearer {TOKEN}")) {
+            (401, serde_json::json!({"message": "Bad credentials"}))
+        } else if method == "GET" && path == "/repos/acme/shop/issues/7/comments" {
+            let list: Vec<_> = st.comments.iter().map(|(i, b)| comment(*i, b)).collect();
+            (200, serde_json::Value::Array(list))
+        } else if method == "POST" && path == "/repos/acme/shop/issues/7/comments" {
+            let id = 1000 + st.comments.len() as u64;
+            let b = text("");
+            st.comments.push((id, b.clone()));
+            (201, comment(id, &b))
+        } else if let (true, Some(id)) = (
+            method == "PATCH",
+            path.strip_prefix("/repos/acme/shop/issues/comments/")
+                .and_then(|i| i.parse::<u64>().ok()),
+        ) {
+            let b = text("");
+            match st.comments.iter_mut().find(|(i, _)| *i == id) {
+                Some(c) => {
+                    c.1 = b.clone();
+                    (200, comment(id, &b))
+                }
+                None => (404, serde_json::json!({"message": "Not Found"})),
             }
-            let (mut length, mut auth) = (0usize, String::new());
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
-                    break;
-                }
-                let (name, value) = h.split_once(':').unwrap_or(("", ""));
-                match name.to_ascii_lowercase().as_str() {
-                    "content-length" => length = value.trim().parse().unwrap_or(0),
-                    "authorization" => auth = value.trim().to_string(),
-                    _ => {}
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let mut parts = line.split_whitespace();
-            let method = parts.next().unwrap_or("").to_string();
-            let target = parts.next().unwrap_or("").to_string();
-            let path = target.split('?').next().unwrap_or("").to_string();
-            let mut st = state.lock().unwrap();
-            st.requests.push(format!("{method} {target}"));
-            let text = |b: &str| {
-                serde_json::from_slice::<serde_json::Value>(&body).unwrap()["body"]
-                    .as_str()
-                    .unwrap_or(b)
-                    .to_string()
-            };
-            let comment = |id: u64, body: &str| {
-                serde_json::json!({
-                    "id": id, "body": body,
-                    "html_url": format!("https://github.example/acme/shop/pull/7#issuecomment-{id}")
-                })
-            };
-            let (status, answer) = if let Some(code) = st.fail {
-                (code, serde_json::json!({"message": "Server Error"}))
-            } else if auth != format!("Bearer {TOKEN}") {
-                (401, serde_json::json!({"message": "Bad credentials"}))
-            } else if method == "GET" && path == "/repos/acme/shop/issues/7/comments" {
-                let list: Vec<_> = st.comments.iter().map(|(i, b)| comment(*i, b)).collect();
-                (200, serde_json::Value::Array(list))
-            } else if method == "POST" && path == "/repos/acme/shop/issues/7/comments" {
-                let id = 1000 + st.comments.len() as u64;
-                let b = text("");
-                st.comments.push((id, b.clone()));
-                (201, comment(id, &b))
-            } else if let (true, Some(id)) = (
-                method == "PATCH",
-                path.strip_prefix("/repos/acme/shop/issues/comments/")
-                    .and_then(|i| i.parse::<u64>().ok()),
-            ) {
-                let b = text("");
-                match st.comments.iter_mut().find(|(i, _)| *i == id) {
-                    Some(c) => {
-                        c.1 = b.clone();
-                        (200, comment(id, &b))
-                    }
-                    None => (404, serde_json::json!({"message": "Not Found"})),
-                }
-            } else {
-                (404, serde_json::json!({"message": "Not Found"}))
-            };
-            drop(st);
-            let answer = answer.to_string();
-            let _ = write!(
-                conn,
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                answer.len()
-            );
-        }
-    });
-    base
+        } else {
+            (404, serde_json::json!({"message": "Not Found"}))
+        };
+        http::Response::json(status, answer.to_string())
+    })
 }
 
 /// The demo's JSON report.

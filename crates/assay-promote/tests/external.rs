@@ -3,54 +3,30 @@
 //! tested without the network.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use assay_promote::approval::Verdict;
 use assay_promote::external::{self, CiContext, ExternalApproval};
 use assay_promote::policy::{GithubRule, GitlabRule, Person};
+use assay_testkit::http;
 
 /// Serves `routes` (path without query -> JSON); 404 for anything else. Returns the base URL
 /// and the paths requested (with queries).
 fn serve(routes: BTreeMap<String, String>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut reader = BufReader::new(conn.try_clone().expect("clone"));
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
+    let base = http::serve(move |r| {
+        // GitLab's token headers are logged after the target (`/path JOB-TOKEN=...`).
+        let mut logged = r.target.clone();
+        for name in ["private-token", "job-token"] {
+            if let Some(value) = r.header(name) {
+                logged.push_str(&format!(" {}={value}", name.to_uppercase()));
             }
-            let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
-            // GitLab's token headers are logged after the target (`/path JOB-TOKEN=...`).
-            let mut logged = target.clone();
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
-                    break;
-                }
-                if let Some((name, value)) = h.trim().split_once(':')
-                    && ["private-token", "job-token"].contains(&name.to_lowercase().as_str())
-                {
-                    logged.push_str(&format!(" {}={}", name.to_uppercase(), value.trim()));
-                }
-            }
-            log.lock().expect("lock").push(logged);
-            let path = target.split('?').next().unwrap_or("");
-            let (status, body) = match routes.get(path) {
-                Some(b) => ("200 OK", b.clone()),
-                None => ("404 Not Found", r#"{"message":"Not Found"}"#.to_string()),
-            };
-            let _ = write!(
-                conn,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
+        }
+        log.lock().expect("lock").push(logged);
+        match routes.get(r.path()) {
+            Some(body) => http::Response::json(200, body.clone()),
+            None => http::Response::json(404, r#"{"message":"Not Found"}"#),
         }
     });
     (base, seen)

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod http;
 pub mod proxy;
 pub mod registry;
 

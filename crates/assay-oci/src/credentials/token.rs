@@ -200,57 +200,26 @@ mod tests {
 
     #[test]
     fn exchanges_against_a_token_server() {
-        // A two-request HTTP server on loopback: /v2/ answers the challenge, the realm
-        // answers a token only for the right refresh token and scope.
-        use std::io::{BufRead, BufReader, Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = std::thread::spawn(move || {
-            let mut bodies = Vec::new();
-            for _ in 0..2 {
-                let (stream, _) = listener.accept().unwrap();
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                reader.read_line(&mut request_line).unwrap();
-                let mut length = 0usize;
-                loop {
-                    let mut line = String::new();
-                    reader.read_line(&mut line).unwrap();
-                    if line == "\r\n" || line.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap();
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
-                let body = String::from_utf8(body).unwrap();
-                let mut stream = stream;
-                let response = if request_line.starts_with("GET /v2/") {
-                    format!(
-                        "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://{addr}/token\",service=\"test\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    )
-                } else if body.contains("refresh_token=idt")
-                    && body.contains("scope=repository%3Ateam%2Fapp%3Apull")
-                    && body.contains("service=test")
-                {
-                    let json = r#"{"access_token":"registry-token"}"#;
-                    format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
-                        json.len()
-                    )
-                } else {
-                    "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                        .to_string()
-                };
-                stream.write_all(response.as_bytes()).unwrap();
-                bodies.push(body);
+        // /v2/ answers the challenge, the realm answers a token only for the right refresh
+        // token and scope.
+        use assay_testkit::http::{Response, Server};
+        let server = Server::bind();
+        let realm = format!("{}/token", server.base());
+        let base = server.serve(move |r| {
+            let body = r.text();
+            if r.method == "GET" && r.target.starts_with("/v2/") {
+                let challenge = format!("Bearer realm=\"{realm}\",service=\"test\"");
+                Response::new(401, "").with_header("WWW-Authenticate", &challenge)
+            } else if body.contains("refresh_token=idt")
+                && body.contains("scope=repository%3Ateam%2Fapp%3Apull")
+                && body.contains("service=test")
+            {
+                Response::json(200, r#"{"access_token":"registry-token"}"#)
+            } else {
+                Response::new(401, "")
             }
-            bodies
         });
-        let token = exchange(&addr.to_string(), "team/app", "idt", true).unwrap();
+        let token = exchange(base.trim_start_matches("http://"), "team/app", "idt", true).unwrap();
         assert_eq!(token, "registry-token");
-        server.join().unwrap();
     }
 }
