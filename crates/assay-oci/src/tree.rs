@@ -2,6 +2,7 @@
 //! only. Contents are never stored here; analyzers get them during the walk.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::ops::Bound;
 
 use crate::path::normalize;
 
@@ -183,10 +184,35 @@ impl FileTree {
             }
         }
         for entry in entries.into_iter().filter(|e| !e.is_marker()) {
-            if entry.kind != EntryKind::Dir {
+            if entry.kind != EntryKind::Dir && self.has_below(&entry.path) {
                 self.remove_below(&entry.path, removed);
             }
             self.entries.insert(entry.path.clone(), entry);
+        }
+    }
+
+    /// Whether anything lies below `dir`: asked for every file of every layer, so it looks
+    /// at the key after `dir` instead of building the `dir/` key. Between `dir` and `dir/`
+    /// sort only keys continuing `dir` with a byte below `/` (`dir-2`, `dir.d`); on one of
+    /// those it asks the exact range.
+    fn has_below(&self, dir: &str) -> bool {
+        if dir.is_empty() {
+            return !self.entries.is_empty();
+        }
+        let after = (Bound::Excluded(dir), Bound::Unbounded);
+        let Some((next, _)) = self.entries.range::<str, _>(after).next() else {
+            return false;
+        };
+        match next.strip_prefix(dir).and_then(|rest| rest.bytes().next()) {
+            Some(b'/') => true,
+            Some(b) if b < b'/' => {
+                let prefix = prefix_of(dir);
+                self.entries
+                    .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+                    .next()
+                    .is_some_and(|(k, _)| k.starts_with(&prefix))
+            }
+            _ => false,
         }
     }
 
@@ -212,5 +238,60 @@ fn prefix_of(dir: &str) -> String {
         String::new()
     } else {
         format!("{dir}/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str, kind: EntryKind, layer: usize) -> Entry {
+        Entry {
+            path: path.to_string(),
+            kind,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: 0,
+            mtime: 0,
+            layer,
+        }
+    }
+
+    fn tree(paths: &[&str]) -> FileTree {
+        let mut tree = FileTree::new();
+        let entries = paths.iter().map(|p| entry(p, EntryKind::File, 0)).collect();
+        tree.apply_layer(entries, &mut |_| {});
+        tree
+    }
+
+    #[test]
+    fn below_looks_past_siblings_that_sort_between_a_path_and_its_children() {
+        assert!(tree(&["b-1", "b.d/z", "b/c"]).has_below("b"));
+        assert!(tree(&["b/c"]).has_below("b"));
+        assert!(!tree(&["b-1", "b.d/z", "bb/c"]).has_below("b"));
+        assert!(!tree(&["b", "a/b/c"]).has_below("b"));
+        assert!(!tree(&[]).has_below("b"));
+    }
+
+    #[test]
+    fn a_file_over_a_directory_hides_only_what_is_below_it() {
+        let mut t = FileTree::new();
+        let lower = vec![
+            entry("a", EntryKind::Dir, 0),
+            entry("a/x", EntryKind::File, 0),
+            entry("a-2", EntryKind::File, 0),
+            entry("a.d/y", EntryKind::File, 0),
+        ];
+        t.apply_layer(lower, &mut |_| {});
+        let mut gone = Vec::new();
+        t.apply_layer(vec![entry("a", EntryKind::File, 1)], &mut |e| {
+            gone.push(e.path)
+        });
+        assert_eq!(gone, ["a/x"]);
+        for kept in ["a", "a-2", "a.d/y"] {
+            assert!(t.get(kept).is_some(), "{kept}");
+        }
+        assert_eq!(t.get("a").map(|e| e.layer), Some(1));
     }
 }
