@@ -216,8 +216,10 @@ fn open(endpoint: &Endpoint) -> Result<Place, Failure> {
 fn evidence_store(
     endpoint: &Endpoint,
 ) -> Result<(Digest, assay_promote::store::EvidenceStore), Failure> {
-    let (digest, _) = open(endpoint)?.resolve().map_err(|e| failure(e.into()))?;
-    let store = assay_promote::store::open(endpoint, &digest).map_err(failure)?;
+    let (digest, manifest) = open(endpoint)?.resolve().map_err(|e| failure(e.into()))?;
+    // The manifest just read spares the store a second request for it.
+    let store =
+        assay_promote::store::open_with(endpoint, &digest, Some(&manifest)).map_err(failure)?;
     Ok((digest, store))
 }
 
