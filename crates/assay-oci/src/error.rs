@@ -202,7 +202,7 @@ pub(crate) fn is_mismatch(err: &io::Error) -> bool {
 }
 
 /// Looks through an I/O error (and what the tar reader wrapped it in) for our stream error.
-fn find_stream_error(err: &io::Error) -> Option<&StreamError> {
+pub(crate) fn find_stream_error(err: &io::Error) -> Option<&StreamError> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = err.get_ref().map(|e| e as _);
     for _ in 0..8 {
         let e = current?;

@@ -205,25 +205,22 @@ impl FileTree {
         };
         match next.strip_prefix(dir).and_then(|rest| rest.bytes().next()) {
             Some(b'/') => true,
-            Some(b) if b < b'/' => {
-                let prefix = prefix_of(dir);
-                self.entries
-                    .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
-                    .next()
-                    .is_some_and(|(k, _)| k.starts_with(&prefix))
-            }
+            Some(b) if b < b'/' => self.keys_below(&prefix_of(dir)).next().is_some(),
             _ => false,
         }
     }
 
+    /// The keys starting with `prefix` (a directory's `dir/`), in order.
+    fn keys_below<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a String> + 'a {
+        self.entries
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .map(|(k, _)| k)
+            .take_while(move |k| k.starts_with(prefix))
+    }
+
     fn remove_below(&mut self, dir: &str, removed: &mut dyn FnMut(Entry)) {
         let prefix = prefix_of(dir);
-        let keys: Vec<String> = self
-            .entries
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let keys: Vec<String> = self.keys_below(&prefix).cloned().collect();
         for key in keys {
             if let Some(gone) = self.entries.remove(&key) {
                 removed(gone);

@@ -249,16 +249,8 @@ mod tests {
     }
 
     /// Skips `amt` bytes in place, as the tar walk does through its forward seek.
-    fn skip(r: &mut impl BufRead, mut amt: usize) -> io::Result<()> {
-        while amt > 0 {
-            let n = r.fill_buf()?.len().min(amt);
-            if n == 0 {
-                break;
-            }
-            r.consume(n);
-            amt -= n;
-        }
-        Ok(())
+    fn skip(r: &mut impl BufRead, amt: u64) -> io::Result<()> {
+        crate::walk::forward::skip_in_place(r, amt).map(|_| ())
     }
 
     /// Reads 1000 bytes, skips 20,000 in place, reads the rest.
@@ -295,7 +287,7 @@ mod tests {
     fn skipping_in_place_stops_one_buffer_past_the_limit() {
         let bytes = data();
         let mut limited = LimitReader::new(BufReader::with_capacity(1000, &bytes[..]), 10_000, "t");
-        let err = skip(&mut limited, usize::MAX).expect_err("over the limit");
+        let err = skip(&mut limited, u64::MAX).expect_err("over the limit");
         assert!(err.to_string().contains("exceeds the limit"), "{err}");
         assert!(limited.bytes_read() <= 11_000, "{}", limited.bytes_read());
     }

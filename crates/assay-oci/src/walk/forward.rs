@@ -5,6 +5,24 @@
 
 use std::io::{self, BufRead, Read, Seek, SeekFrom};
 
+/// Consumes up to `amt` bytes of `input` where they lie in its buffer, without copying them
+/// out; returns how many there were before the end. Every skip of the walk goes through
+/// here: file data the tar reader passes over, gzip header fields, a blob's tail.
+pub(crate) fn skip_in_place(input: &mut impl BufRead, mut amt: u64) -> io::Result<u64> {
+    let mut skipped = 0;
+    while amt > 0 {
+        let available = input.fill_buf()?.len();
+        if available == 0 {
+            break;
+        }
+        let n = available.min(usize::try_from(amt).unwrap_or(usize::MAX));
+        input.consume(n);
+        amt -= n as u64;
+        skipped += n as u64;
+    }
+    Ok(skipped)
+}
+
 /// The stream below, with its position; seeks only forward from the current position.
 pub(crate) struct Forward<R> {
     inner: R,
@@ -22,19 +40,9 @@ impl<R: BufRead> Forward<R> {
     }
 
     /// Skips up to `amt` bytes; returns how many there were before the end.
-    fn skip(&mut self, mut amt: u64) -> io::Result<u64> {
-        let mut skipped = 0;
-        while amt > 0 {
-            let available = self.inner.fill_buf()?.len();
-            if available == 0 {
-                break;
-            }
-            let n = available.min(usize::try_from(amt).unwrap_or(usize::MAX));
-            self.inner.consume(n);
-            amt -= n as u64;
-            skipped += n as u64;
-            self.pos += n as u64;
-        }
+    fn skip(&mut self, amt: u64) -> io::Result<u64> {
+        let skipped = skip_in_place(&mut self.inner, amt)?;
+        self.pos += skipped;
         Ok(skipped)
     }
 

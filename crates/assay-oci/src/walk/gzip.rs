@@ -13,6 +13,8 @@ use std::io::{self, BufRead, Read};
 
 use flate2::{Decompress, FlushDecompress, Status};
 
+use super::forward::skip_in_place;
+
 /// The gzip magic bytes and the one compression method (deflate).
 const MAGIC: [u8; 3] = [0x1f, 0x8b, 8];
 const FHCRC: u8 = 1 << 1;
@@ -104,15 +106,9 @@ impl<R: BufRead> GzipMembers<R> {
         Ok(())
     }
 
-    fn skip(&mut self, mut amt: u64) -> io::Result<()> {
-        while amt > 0 {
-            let available = self.inner.fill_buf()?.len();
-            if available == 0 {
-                return Err(truncated());
-            }
-            let n = available.min(usize::try_from(amt).unwrap_or(usize::MAX));
-            self.inner.consume(n);
-            amt -= n as u64;
+    fn skip(&mut self, amt: u64) -> io::Result<()> {
+        if skip_in_place(&mut self.inner, amt)? < amt {
+            return Err(truncated());
         }
         Ok(())
     }

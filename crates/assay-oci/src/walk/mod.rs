@@ -7,7 +7,7 @@
 //! a typed error.
 
 mod dir;
-mod forward;
+pub(crate) mod forward;
 mod gzip;
 mod layer;
 mod output;

@@ -11,6 +11,8 @@
 use std::io::{self, BufRead, Read};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 
+use super::forward::skip_in_place;
+use crate::error::find_stream_error;
 use crate::verify::StreamError;
 
 /// Bytes the producer reads per chunk.
@@ -127,13 +129,7 @@ impl PipeReader {
     /// Reads to the end of the stream, discarding the bytes: what follows a decoder's end
     /// (a gzip trailer, padding) still counts towards the producer's digest check.
     pub(crate) fn drain(&mut self) -> io::Result<()> {
-        loop {
-            let n = self.fill_buf()?.len();
-            if n == 0 {
-                return Ok(());
-            }
-            self.consume(n);
-        }
+        skip_in_place(self, u64::MAX).map(|_| ())
     }
 }
 
@@ -158,7 +154,7 @@ impl BufRead for PipeReader {
                     let _ = self.empty.try_send(used);
                 }
                 Ok(Err(e)) => {
-                    self.end = Some(End::Failed(stream_error(&e).cloned()));
+                    self.end = Some(End::Failed(find_stream_error(&e).cloned()));
                     return Err(e);
                 }
                 // The producer went away without saying the stream ended.
@@ -193,11 +189,6 @@ impl Read for PipeReader {
     }
 }
 
-/// The digest or size check an I/O error carries, if it is one.
-fn stream_error(e: &io::Error) -> Option<&StreamError> {
-    e.get_ref()?.downcast_ref::<StreamError>()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +198,16 @@ mod tests {
         data: Vec<u8>,
         pos: usize,
         error: Option<io::ErrorKind>,
+    }
+
+    impl Source {
+        fn new(data: Vec<u8>, error: Option<io::ErrorKind>) -> Source {
+            Source {
+                data,
+                pos: 0,
+                error,
+            }
+        }
     }
 
     impl Read for Source {
@@ -231,11 +232,7 @@ mod tests {
     #[test]
     fn the_consumer_reads_every_byte_in_order() {
         let bytes = data(3 * CHUNK + 12345);
-        let source = Source {
-            data: bytes.clone(),
-            pos: 0,
-            error: None,
-        };
+        let source = Source::new(bytes.clone(), None);
         let got = run(source, |r| {
             let mut out = Vec::new();
             r.read_to_end(&mut out).map(|_| out)
@@ -245,11 +242,7 @@ mod tests {
 
     #[test]
     fn a_producer_error_reaches_the_consumer_after_the_bytes_before_it() {
-        let source = Source {
-            data: data(1000),
-            pos: 0,
-            error: Some(io::ErrorKind::InvalidData),
-        };
+        let source = Source::new(data(1000), Some(io::ErrorKind::InvalidData));
         let (read, err) = run(source, |r| {
             let mut out = Vec::new();
             let err = r.read_to_end(&mut out).expect_err("the producer failed");
@@ -277,11 +270,7 @@ mod tests {
     #[test]
     fn chunks_are_filled_from_short_reads() {
         // The source yields 7919 bytes per read; the consumer sees whole chunks.
-        let source = Source {
-            data: data(3 * CHUNK),
-            pos: 0,
-            error: None,
-        };
+        let source = Source::new(data(3 * CHUNK), None);
         let sizes = run(source, |r| {
             let mut sizes = Vec::new();
             loop {
@@ -299,11 +288,7 @@ mod tests {
     #[test]
     fn a_consumer_that_stops_early_does_not_hang_the_producer() {
         // Far more than the channel holds: the producer must notice the consumer left.
-        let source = Source {
-            data: data(40 * CHUNK),
-            pos: 0,
-            error: None,
-        };
+        let source = Source::new(data(40 * CHUNK), None);
         let first = run(source, |r| {
             let mut one = [0u8; 10];
             r.read_exact(&mut one).map(|()| one)

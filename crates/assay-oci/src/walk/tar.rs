@@ -60,7 +60,7 @@ impl Seek for HeaderGuard<'_> {
 /// header claiming more data than the layer holds is traced to its path. Other errors (the
 /// digest and limit checks among them) pass unchanged.
 fn in_data_of(e: io::Error, previous: Option<&(String, u64)>) -> io::Error {
-    let from_a_check = e.get_ref().is_some_and(|inner| inner.is::<StreamError>());
+    let from_a_check = crate::error::find_stream_error(&e).is_some();
     match previous {
         Some((path, size)) if e.kind() == io::ErrorKind::UnexpectedEof && !from_a_check => {
             io::Error::new(
